@@ -1,0 +1,151 @@
+//! Command-line definitions (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 success, 2 error (bad input, bad configuration, I/O failure).
+Logging: -v / -vv, or BIRDIE_LOG=debug.";
+
+/// birdie: pre-training state space models with the Birdie procedure.
+#[derive(Debug, Parser)]
+#[command(name = "birdie", version, about, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Errors only.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Corpora and token shards.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Train, inspect and use tokenizers.
+    #[command(subcommand)]
+    Tokenizer(TokenizerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Tokenize a corpus into memory-mapped token shards (default: the bundled corpus).
+    Prepare(PrepareArgs),
+    /// Token and document counts per split, and vocabulary coverage, of a shard directory.
+    Stats(StatsArgs),
+}
+
+/// Where text comes from and how it is read.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Files or directories (walked recursively) to read; default: the bundled corpus.
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub input: Vec<PathBuf>,
+    /// Input format (default: from each file's extension: .txt/.md, .jsonl/.json, .parquet; .zst/.gz allowed).
+    #[arg(long, value_parser = ["txt", "jsonl", "parquet"])]
+    pub format: Option<String>,
+    /// JSON field (jsonl) or column (parquet) holding the text.
+    #[arg(long, default_value = "text")]
+    pub text_field: String,
+    /// How plain text is cut into documents: one per file, or at runs of blank lines.
+    #[arg(long, default_value = "file", value_parser = ["file", "blank-lines"])]
+    pub txt_documents: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Tokenizer file (Hugging Face tokenizer.json); default: the bundled birdie tokenizer.
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
+    /// Fraction of a user corpus's documents (by a hash of their text) that go to the validation split.
+    #[arg(long, default_value_t = 0.01)]
+    pub validation_fraction: f64,
+    /// Largest number of tokens per shard file.
+    #[arg(long, default_value_t = 1 << 28)]
+    pub max_shard_tokens: u64,
+    /// Output directory (created; an existing shard directory is replaced).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Shard directory.
+    pub dir: PathBuf,
+    /// Check that the shards were made with this tokenizer.
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenizerCommand {
+    /// Train a byte-level BPE tokenizer with birdie's special tokens (default input: the bundled train split).
+    Train(TrainTokenizerArgs),
+    /// Build a tokenizer.json from GPT-2 style vocabulary and merges files (e.g. encoder.json + vocab.bpe).
+    FromBpe(FromBpeArgs),
+    /// Vocabulary size, hash and special-token ids.
+    Info(TokenizerFileArg),
+    /// Print the token ids of a text.
+    Encode(EncodeArgs),
+    /// Print the text of token ids.
+    Decode(DecodeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainTokenizerArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Vocabulary size, special tokens included.
+    #[arg(long, default_value_t = 8192)]
+    pub vocab_size: usize,
+    /// Output tokenizer.json.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct FromBpeArgs {
+    /// vocab.json / encoder.json (token → id).
+    #[arg(long)]
+    pub vocab: PathBuf,
+    /// merges.txt / vocab.bpe.
+    #[arg(long)]
+    pub merges: PathBuf,
+    /// Output tokenizer.json.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenizerFileArg {
+    /// Tokenizer file; default: the bundled birdie tokenizer.
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    #[command(flatten)]
+    pub tokenizer: TokenizerFileArg,
+    /// Text to encode.
+    pub text: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    #[command(flatten)]
+    pub tokenizer: TokenizerFileArg,
+    /// Token ids (separated by spaces or commas).
+    #[arg(required = true, num_args = 1..)]
+    pub ids: Vec<String>,
+}
