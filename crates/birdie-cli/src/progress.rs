@@ -6,9 +6,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub fn bytes_bar(message: &'static str) -> ProgressBar {
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{msg:>10} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .expect("static template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg:>10} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
     );
     bar.set_message(message);
     bar
@@ -17,10 +19,7 @@ pub fn bytes_bar(message: &'static str) -> ProgressBar {
 /// A spinner for work of unknown length.
 pub fn spinner(message: &'static str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} [{elapsed_precise}]")
-            .expect("static template"),
-    );
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed_precise}]").expect("static template"));
     bar.set_message(message);
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar

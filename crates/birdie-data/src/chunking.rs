@@ -36,10 +36,7 @@ pub fn split_into_chunks(text: &str, max_bytes: usize) -> Vec<&str> {
 /// there is one past the window's first quarter, otherwise the last character boundary.
 fn cut_long_line(rest: &str, max_bytes: usize) -> usize {
     let bytes = rest.as_bytes();
-    if let Some(i) = bytes[..=max_bytes]
-        .iter()
-        .rposition(|b| b.is_ascii_whitespace())
-    {
+    if let Some(i) = bytes[..=max_bytes].iter().rposition(|b| b.is_ascii_whitespace()) {
         if i > max_bytes / 4 && i <= max_bytes {
             return i;
         }
@@ -66,10 +63,7 @@ mod tests {
     fn long_line_is_cut_before_whitespace() {
         let text = "word ".repeat(10);
         let chunks = split_into_chunks(&text, 12);
-        assert!(
-            chunks.iter().skip(1).all(|c| c.starts_with(' ')),
-            "{chunks:?}"
-        );
+        assert!(chunks.iter().skip(1).all(|c| c.starts_with(' ')), "{chunks:?}");
         assert_eq!(chunks.concat(), text);
     }
 

@@ -10,12 +10,9 @@ use std::path::{Path, PathBuf};
 
 use crate::chunking::{split_into_chunks, MAX_CHUNK_BYTES};
 use crate::corpus::{
-    collect_inputs, open_input, split_for_text, BundledCorpus, Format, IngestError, ReadOptions,
-    Record, Skipped, Split,
+    collect_inputs, open_input, split_for_text, BundledCorpus, Format, IngestError, ReadOptions, Record, Skipped, Split,
 };
-use crate::shard::{
-    format::token_bytes_for_vocab, ShardError, ShardIndex, SplitIndex, SplitWriter, INDEX_FILE,
-};
+use crate::shard::{format::token_bytes_for_vocab, ShardError, ShardIndex, SplitIndex, SplitWriter, INDEX_FILE};
 use crate::tokenizer::{Tokenizer, TokenizerError};
 
 /// Where the text comes from.
@@ -47,11 +44,7 @@ pub struct PrepareOptions {
 
 impl Default for PrepareOptions {
     fn default() -> Self {
-        PrepareOptions {
-            max_shard_tokens: 1 << 28,
-            chunk_bytes: MAX_CHUNK_BYTES,
-            batch_bytes: 4 << 20,
-        }
+        PrepareOptions { max_shard_tokens: 1 << 28, chunk_bytes: MAX_CHUNK_BYTES, batch_bytes: 4 << 20 }
     }
 }
 
@@ -84,10 +77,7 @@ pub enum PrepareError {
     #[error("validation fraction {0} is outside [0, 1)")]
     BadFraction(f64),
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 }
 
 /// Tokenizes `source` with `tokenizer` into shards under `out`. `progress(done, total)` is called as text is
@@ -104,32 +94,20 @@ pub fn prepare(
     let description = match source {
         CorpusSource::Bundled => {
             let corpus = BundledCorpus::load()?;
-            let total: u64 = corpus
-                .documents
-                .iter()
-                .map(|(_, d)| d.text.len() as u64)
-                .sum();
+            let total: u64 = corpus.documents.iter().map(|(_, d)| d.text.len() as u64).sum();
             for (split, doc) in corpus.documents {
                 run.push(split, doc.text, total, progress)?;
             }
             "bundled default corpus".to_string()
         }
-        CorpusSource::Files {
-            paths,
-            format,
-            read,
-            validation_fraction,
-        } => {
+        CorpusSource::Files { paths, format, read, validation_fraction } => {
             if !(0.0..1.0).contains(validation_fraction) {
                 return Err(PrepareError::BadFraction(*validation_fraction));
             }
             let selection = collect_inputs(paths, *format)?;
             run.report.ignored_files = selection.ignored.clone();
-            let total: u64 = selection
-                .files
-                .iter()
-                .map(|f| std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0))
-                .sum();
+            let total: u64 =
+                selection.files.iter().map(|f| std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0)).sum();
             for file in &selection.files {
                 for record in open_input(file, read)? {
                     match record? {
@@ -144,11 +122,7 @@ pub fn prepare(
                     }
                 }
             }
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         }
     };
     run.flush(progress)?;
@@ -158,23 +132,14 @@ pub fn prepare(
 
 /// Creates `out` if needed; returns the shard files of an index already there (replaced at the end).
 fn prepare_output_dir(out: &Path) -> Result<Vec<String>, PrepareError> {
-    let io = |e| PrepareError::Io {
-        path: out.to_path_buf(),
-        source: e,
-    };
+    let io = |e| PrepareError::Io { path: out.to_path_buf(), source: e };
     if out.exists() {
         if out.join(INDEX_FILE).exists() {
             let old = ShardIndex::read(out)?;
-            return Ok(old
-                .splits
-                .values()
-                .flat_map(|s| s.shards.iter().map(|e| e.file.clone()))
-                .collect());
+            return Ok(old.splits.values().flat_map(|s| s.shards.iter().map(|e| e.file.clone())).collect());
         }
         if std::fs::read_dir(out).map_err(io)?.next().is_some() {
-            return Err(PrepareError::OutputNotEmpty {
-                dir: out.to_path_buf(),
-            });
+            return Err(PrepareError::OutputNotEmpty { dir: out.to_path_buf() });
         }
     }
     std::fs::create_dir_all(out).map_err(io)?;
@@ -284,11 +249,7 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    fn finish(
-        self,
-        description: &str,
-        previous: Vec<String>,
-    ) -> Result<PrepareReport, PrepareError> {
+    fn finish(self, description: &str, previous: Vec<String>) -> Result<PrepareReport, PrepareError> {
         let total_docs: u64 = self.report.splits.values().map(|s| s.1).sum();
         if total_docs == 0 {
             return Err(PrepareError::NoDocuments {
@@ -300,35 +261,19 @@ impl<'a> Run<'a> {
         for (split, writer) in self.writers {
             let shards = writer.finish()?;
             let (tokens, documents) = self.report.splits[&split];
-            splits.insert(
-                split,
-                SplitIndex {
-                    tokens,
-                    documents,
-                    shards,
-                },
-            );
+            splits.insert(split, SplitIndex { tokens, documents, shards });
         }
         let vocab_size = self.tokenizer.vocab_size();
         let index = ShardIndex {
             format_version: crate::shard::index_version(),
             tokenizer_hash: self.tokenizer.hash().to_string(),
             vocab_size: vocab_size as u32,
-            dtype: if token_bytes_for_vocab(vocab_size) == 2 {
-                "u16"
-            } else {
-                "u32"
-            }
-            .to_string(),
+            dtype: if token_bytes_for_vocab(vocab_size) == 2 { "u16" } else { "u32" }.to_string(),
             source: description.to_string(),
             splits,
         };
         index.write(&self.out)?;
-        let current: Vec<&String> = index
-            .splits
-            .values()
-            .flat_map(|s| s.shards.iter().map(|e| &e.file))
-            .collect();
+        let current: Vec<&String> = index.splits.values().flat_map(|s| s.shards.iter().map(|e| &e.file)).collect();
         for old in previous.iter().filter(|f| !current.contains(f)) {
             let _ = std::fs::remove_file(self.out.join(old));
         }

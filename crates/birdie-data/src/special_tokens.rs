@@ -106,11 +106,7 @@ pub fn sentinel_token(k: usize) -> String {
 
 /// Every special token text, in the order a freshly trained birdie tokenizer assigns ids (0, 1, 2, …).
 pub fn all_special_tokens() -> Vec<String> {
-    let mut out = vec![
-        PAD.to_string(),
-        END_OF_DOCUMENT.to_string(),
-        START_OF_GENERATION.to_string(),
-    ];
+    let mut out = vec![PAD.to_string(), END_OF_DOCUMENT.to_string(), START_OF_GENERATION.to_string()];
     out.extend(Paradigm::ALL.iter().map(|p| p.token().to_string()));
     out.extend(Marker::ALL.iter().map(|m| m.token().to_string()));
     out.extend((0..SENTINEL_COUNT).map(sentinel_token));
@@ -143,18 +139,9 @@ impl SpecialTokens {
         let start_of_generation = id(START_OF_GENERATION);
         let paradigms = Paradigm::ALL.map(|p| id(p.token()));
         let markers = Marker::ALL.map(|m| id(m.token()));
-        let sentinels = (0..SENTINEL_COUNT)
-            .map(|k| id(&sentinel_token(k)))
-            .collect();
+        let sentinels = (0..SENTINEL_COUNT).map(|k| id(&sentinel_token(k))).collect();
         if missing.is_empty() {
-            Ok(SpecialTokens {
-                pad,
-                end_of_document,
-                start_of_generation,
-                paradigms,
-                markers,
-                sentinels,
-            })
+            Ok(SpecialTokens { pad, end_of_document, start_of_generation, paradigms, markers, sentinels })
         } else {
             Err(missing)
         }
@@ -162,18 +149,12 @@ impl SpecialTokens {
 
     /// Id of an objective kind's paradigm token.
     pub fn paradigm(&self, p: Paradigm) -> u32 {
-        self.paradigms[Paradigm::ALL
-            .iter()
-            .position(|&q| q == p)
-            .expect("ALL lists every paradigm")]
+        self.paradigms[Paradigm::ALL.iter().position(|&q| q == p).expect("ALL lists every paradigm")]
     }
 
     /// Id of a selective-copying marker.
     pub fn marker(&self, m: Marker) -> u32 {
-        self.markers[Marker::ALL
-            .iter()
-            .position(|&q| q == m)
-            .expect("ALL lists every marker")]
+        self.markers[Marker::ALL.iter().position(|&q| q == m).expect("ALL lists every marker")]
     }
 
     /// Ids of the sentinels `<|mask_0|>` … in order ([`SENTINEL_COUNT`] of them).
@@ -213,8 +194,7 @@ mod tests {
 
     #[test]
     fn resolve_reports_missing_tokens() {
-        let missing =
-            SpecialTokens::resolve(|t| if t == PAD { Some(0) } else { None }).unwrap_err();
+        let missing = SpecialTokens::resolve(|t| if t == PAD { Some(0) } else { None }).unwrap_err();
         assert_eq!(missing.len(), all_special_tokens().len() - 1);
         assert!(missing.contains(&"<|mask_511|>".to_string()));
     }
@@ -222,12 +202,8 @@ mod tests {
     #[test]
     fn resolve_assigns_ids_in_order() {
         let all = all_special_tokens();
-        let st =
-            SpecialTokens::resolve(|t| all.iter().position(|s| s == t).map(|i| i as u32)).unwrap();
-        assert_eq!(
-            (st.pad, st.end_of_document, st.start_of_generation),
-            (0, 1, 2)
-        );
+        let st = SpecialTokens::resolve(|t| all.iter().position(|s| s == t).map(|i| i as u32)).unwrap();
+        assert_eq!((st.pad, st.end_of_document, st.start_of_generation), (0, 1, 2));
         assert_eq!(st.paradigm(Paradigm::NextTokenPrediction), 3);
         assert_eq!(st.marker(Marker::Find), 11);
         assert_eq!(st.sentinels()[0], 18);

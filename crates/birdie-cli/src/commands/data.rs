@@ -30,10 +30,7 @@ fn prepare_cmd(args: PrepareArgs) -> anyhow::Result<()> {
             validation_fraction: args.validation_fraction,
         }
     };
-    let opts = PrepareOptions {
-        max_shard_tokens: args.max_shard_tokens,
-        ..PrepareOptions::default()
-    };
+    let opts = PrepareOptions { max_shard_tokens: args.max_shard_tokens, ..PrepareOptions::default() };
     let bar = bytes_bar("tokenizing");
     let start = Instant::now();
     let report = prepare(&source, &tokenizer, &args.out, &opts, &mut |done, total| {
@@ -74,10 +71,7 @@ fn prepare_cmd(args: PrepareArgs) -> anyhow::Result<()> {
         )?;
     }
     if !report.splits.contains_key(&Split::Validation) {
-        writeln!(
-            out,
-            "warning: no validation documents (raise --validation-fraction or add documents)"
-        )?;
+        writeln!(out, "warning: no validation documents (raise --validation-fraction or add documents)")?;
     }
     Ok(())
 }
@@ -91,12 +85,7 @@ fn stats_cmd(args: StatsArgs) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     for split in Split::ALL {
         if let Some(s) = set.split(split) {
-            writeln!(
-                out,
-                "{split}: {} tokens, {} documents",
-                s.num_tokens(),
-                s.num_docs()
-            )?;
+            writeln!(out, "{split}: {} tokens, {} documents", s.num_tokens(), s.num_docs())?;
         }
     }
     if set.split(Split::Train).is_some() {

@@ -26,11 +26,8 @@ pub fn load_tokenizer(path: Option<&Path>) -> anyhow::Result<Tokenizer> {
     let added = tok.added_special_tokens();
     if !added.is_empty() {
         let shown: Vec<&str> = added.iter().take(6).map(String::as_str).collect();
-        let more = if added.len() > shown.len() {
-            format!(" and {} more", added.len() - shown.len())
-        } else {
-            "".into()
-        };
+        let more =
+            if added.len() > shown.len() { format!(" and {} more", added.len() - shown.len()) } else { "".into() };
         eprintln!(
             "warning: tokenizer {} lacks {} birdie special tokens; added {}{more}",
             path.map(|p| p.display().to_string()).unwrap_or_default(),
@@ -42,15 +39,8 @@ pub fn load_tokenizer(path: Option<&Path>) -> anyhow::Result<Tokenizer> {
 }
 
 /// The parsed read options of `--format`, `--text-field`, `--txt-documents`.
-pub fn read_options(
-    args: &InputArgs,
-) -> anyhow::Result<(Option<birdie_data::Format>, birdie_data::ReadOptions)> {
-    let format = args
-        .format
-        .as_deref()
-        .map(str::parse)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+pub fn read_options(args: &InputArgs) -> anyhow::Result<(Option<birdie_data::Format>, birdie_data::ReadOptions)> {
+    let format = args.format.as_deref().map(str::parse).transpose().map_err(anyhow::Error::msg)?;
     let read = birdie_data::ReadOptions {
         text_field: args.text_field.clone(),
         txt_documents: args.txt_documents.parse().map_err(anyhow::Error::msg)?,

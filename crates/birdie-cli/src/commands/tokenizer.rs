@@ -9,9 +9,7 @@ use birdie_data::special_tokens::{Marker, Paradigm};
 use birdie_data::{BundledCorpus, Split, Tokenizer};
 
 use super::{load_tokenizer, read_options};
-use crate::cli::{
-    DecodeArgs, EncodeArgs, FromBpeArgs, TokenizerCommand, TokenizerFileArg, TrainTokenizerArgs,
-};
+use crate::cli::{DecodeArgs, EncodeArgs, FromBpeArgs, TokenizerCommand, TokenizerFileArg, TrainTokenizerArgs};
 use crate::progress::spinner;
 
 pub fn run(command: TokenizerCommand) -> anyhow::Result<()> {
@@ -26,10 +24,7 @@ pub fn run(command: TokenizerCommand) -> anyhow::Result<()> {
 
 fn train(args: TrainTokenizerArgs) -> anyhow::Result<()> {
     let texts: Vec<String> = if args.input.input.is_empty() {
-        BundledCorpus::load()?
-            .split(Split::Train)
-            .map(|d| d.text.clone())
-            .collect()
+        BundledCorpus::load()?.split(Split::Train).map(|d| d.text.clone()).collect()
     } else {
         let (format, read) = read_options(&args.input)?;
         let selection = collect_inputs(&args.input.input, format)?;
@@ -52,8 +47,7 @@ fn train(args: TrainTokenizerArgs) -> anyhow::Result<()> {
     let start = Instant::now();
     let tok = Tokenizer::train(texts.into_iter(), args.vocab_size)?;
     bar.finish_and_clear();
-    tok.save(&args.out)
-        .with_context(|| format!("saving {}", args.out.display()))?;
+    tok.save(&args.out).with_context(|| format!("saving {}", args.out.display()))?;
     println!(
         "trained a {}-entry byte-level BPE on {:.1} MB in {:.1} s; wrote {} (hash {})",
         tok.vocab_size(),
@@ -68,12 +62,7 @@ fn train(args: TrainTokenizerArgs) -> anyhow::Result<()> {
 fn from_bpe(args: FromBpeArgs) -> anyhow::Result<()> {
     let tok = Tokenizer::from_bpe_files(&args.vocab, &args.merges)?;
     tok.save(&args.out)?;
-    println!(
-        "wrote {} ({} entries, hash {})",
-        args.out.display(),
-        tok.vocab_size(),
-        &tok.hash()[..16]
-    );
+    println!("wrote {} ({} entries, hash {})", args.out.display(), tok.vocab_size(), &tok.hash()[..16]);
     Ok(())
 }
 
@@ -95,43 +84,24 @@ fn info(args: TokenizerFileArg) -> anyhow::Result<()> {
         writeln!(out, "marker {}: {}", m.token(), st.marker(m))?;
     }
     let s = st.sentinels();
-    writeln!(
-        out,
-        "sentinels: {} ({}..={})",
-        s.len(),
-        s[0],
-        s[s.len() - 1]
-    )?;
+    writeln!(out, "sentinels: {} ({}..={})", s.len(), s[0], s[s.len() - 1])?;
     Ok(())
 }
 
 fn encode(args: EncodeArgs) -> anyhow::Result<()> {
     let tok = load_tokenizer(args.tokenizer.tokenizer.as_deref())?;
     let ids = tok.encode(&args.text)?;
-    println!(
-        "{}",
-        ids.iter().map(u32::to_string).collect::<Vec<_>>().join(" ")
-    );
+    println!("{}", ids.iter().map(u32::to_string).collect::<Vec<_>>().join(" "));
     Ok(())
 }
 
 fn decode(args: DecodeArgs) -> anyhow::Result<()> {
     let tok = load_tokenizer(args.tokenizer.tokenizer.as_deref())?;
     let mut ids = Vec::new();
-    for part in args
-        .ids
-        .iter()
-        .flat_map(|s| s.split([',', ' ']))
-        .filter(|s| !s.is_empty())
-    {
-        let id: u32 = part
-            .parse()
-            .with_context(|| format!("\"{part}\" is not a token id"))?;
+    for part in args.ids.iter().flat_map(|s| s.split([',', ' '])).filter(|s| !s.is_empty()) {
+        let id: u32 = part.parse().with_context(|| format!("\"{part}\" is not a token id"))?;
         if id as usize >= tok.vocab_size() {
-            bail!(
-                "token id {id} is outside the vocabulary (size {})",
-                tok.vocab_size()
-            );
+            bail!("token id {id} is outside the vocabulary (size {})", tok.vocab_size());
         }
         ids.push(id);
     }

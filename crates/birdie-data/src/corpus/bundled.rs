@@ -15,14 +15,7 @@ use crate::tokenizer::hex;
 
 macro_rules! corpus_file {
     ($name:literal) => {
-        (
-            $name,
-            include_bytes!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../data/corpus/",
-                $name
-            )) as &[u8],
-        )
+        ($name, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/corpus/", $name)) as &[u8])
     };
 }
 
@@ -35,10 +28,7 @@ const FILES: [(&str, &[u8]); 6] = [
     corpus_file!("brown.jsonl.zst"),
     corpus_file!("fortunes.jsonl.zst"),
 ];
-const MANIFEST: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../data/corpus/manifest.json"
-));
+const MANIFEST: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/corpus/manifest.json"));
 
 /// `data/corpus/manifest.json`.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
@@ -74,19 +64,14 @@ pub struct ManifestDocument {
 impl CorpusManifest {
     /// The manifest embedded in this build.
     pub fn bundled() -> Result<Self, IngestError> {
-        serde_json::from_str(MANIFEST)
-            .map_err(|e| IngestError::Bundled(format!("manifest.json: {e}")))
+        serde_json::from_str(MANIFEST).map_err(|e| IngestError::Bundled(format!("manifest.json: {e}")))
     }
 
     /// Reads `dir/manifest.json`.
     pub fn from_dir(dir: &Path) -> Result<Self, IngestError> {
         let path = dir.join("manifest.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| IngestError::Io {
-            path: path.clone(),
-            source: e,
-        })?;
-        serde_json::from_str(&text)
-            .map_err(|e| IngestError::Bundled(format!("{}: {e}", path.display())))
+        let text = std::fs::read_to_string(&path).map_err(|e| IngestError::Io { path: path.clone(), source: e })?;
+        serde_json::from_str(&text).map_err(|e| IngestError::Bundled(format!("{}: {e}", path.display())))
     }
 }
 
@@ -103,14 +88,12 @@ impl BundledCorpus {
         let manifest = CorpusManifest::bundled()?;
         let files: HashMap<&str, &[u8]> = FILES.iter().copied().collect();
         let documents = verify(&manifest, |name| {
-            files.get(name).map(|b| b.to_vec()).ok_or_else(|| {
-                IngestError::Bundled(format!("{name} is listed in the manifest but not embedded"))
-            })
+            files
+                .get(name)
+                .map(|b| b.to_vec())
+                .ok_or_else(|| IngestError::Bundled(format!("{name} is listed in the manifest but not embedded")))
         })?;
-        Ok(BundledCorpus {
-            manifest,
-            documents,
-        })
+        Ok(BundledCorpus { manifest, documents })
     }
 
     /// Reads and verifies a corpus directory laid out like `data/corpus/` against `manifest` (used to check a
@@ -120,18 +103,12 @@ impl BundledCorpus {
             let path = dir.join(name);
             std::fs::read(&path).map_err(|e| IngestError::Io { path, source: e })
         })?;
-        Ok(BundledCorpus {
-            manifest: manifest.clone(),
-            documents,
-        })
+        Ok(BundledCorpus { manifest: manifest.clone(), documents })
     }
 
     /// Documents of one split.
     pub fn split(&self, split: Split) -> impl Iterator<Item = &Document> {
-        self.documents
-            .iter()
-            .filter(move |(s, _)| *s == split)
-            .map(|(_, d)| d)
+        self.documents.iter().filter(move |(s, _)| *s == split).map(|(_, d)| d)
     }
 }
 
@@ -145,9 +122,7 @@ fn verify(
         let mut raw = String::new();
         zstd::Decoder::new(&compressed[..])
             .and_then(|mut d| d.read_to_string(&mut raw))
-            .map_err(|e| {
-                IngestError::Bundled(format!("{}: cannot decompress: {e}", source.file))
-            })?;
+            .map_err(|e| IngestError::Bundled(format!("{}: cannot decompress: {e}", source.file)))?;
         for (i, line) in raw.lines().enumerate() {
             #[derive(serde::Deserialize)]
             struct Line {
@@ -157,41 +132,23 @@ fn verify(
             let rec: Line = serde_json::from_str(line)
                 .map_err(|e| IngestError::Bundled(format!("{}:{}: {e}", source.file, i + 1)))?;
             if texts.insert(rec.id.clone(), rec.text).is_some() {
-                return Err(IngestError::Bundled(format!(
-                    "document {} appears twice",
-                    rec.id
-                )));
+                return Err(IngestError::Bundled(format!("document {} appears twice", rec.id)));
             }
         }
     }
     let mut documents = Vec::with_capacity(manifest.documents.len());
     for entry in &manifest.documents {
         let text = texts.remove(&entry.id).ok_or_else(|| {
-            IngestError::Bundled(format!(
-                "document {} is in the manifest but not in the corpus",
-                entry.id
-            ))
+            IngestError::Bundled(format!("document {} is in the manifest but not in the corpus", entry.id))
         })?;
         let found = hex(&Sha256::digest(text.as_bytes()));
         if found != entry.sha256 {
-            return Err(IngestError::ChecksumMismatch {
-                id: entry.id.clone(),
-                expected: entry.sha256.clone(),
-                found,
-            });
+            return Err(IngestError::ChecksumMismatch { id: entry.id.clone(), expected: entry.sha256.clone(), found });
         }
-        documents.push((
-            entry.split,
-            Document {
-                id: entry.id.clone(),
-                text,
-            },
-        ));
+        documents.push((entry.split, Document { id: entry.id.clone(), text }));
     }
     if let Some(extra) = texts.keys().next() {
-        return Err(IngestError::Bundled(format!(
-            "document {extra} is in the corpus but not in the manifest"
-        )));
+        return Err(IngestError::Bundled(format!("document {extra} is in the corpus but not in the manifest")));
     }
     Ok(documents)
 }
@@ -217,10 +174,7 @@ mod tests {
         assert!(bytes(Split::Validation) > 100_000);
         assert!(bytes(Split::Heldout) > 1_000_000);
         // The held-out Austen novel and plays never appear in training.
-        let held: Vec<_> = corpus
-            .split(Split::Heldout)
-            .map(|d| d.id.as_str())
-            .collect();
+        let held: Vec<_> = corpus.split(Split::Heldout).map(|d| d.id.as_str()).collect();
         assert!(held.contains(&"austen/persuasion") && held.contains(&"shakespeare/macbeth"));
     }
 

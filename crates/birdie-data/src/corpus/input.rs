@@ -24,9 +24,7 @@ impl std::str::FromStr for Format {
             "txt" | "text" => Ok(Format::Txt),
             "jsonl" | "json" | "ndjson" => Ok(Format::Jsonl),
             "parquet" => Ok(Format::Parquet),
-            other => Err(format!(
-                "unknown format \"{other}\" (expected txt, jsonl or parquet)"
-            )),
+            other => Err(format!("unknown format \"{other}\" (expected txt, jsonl or parquet)")),
         }
     }
 }
@@ -63,9 +61,7 @@ impl std::str::FromStr for TxtDocuments {
         match s {
             "file" => Ok(TxtDocuments::File),
             "blank-lines" | "blank_lines" => Ok(TxtDocuments::BlankLines),
-            other => Err(format!(
-                "unknown text document mode \"{other}\" (expected file or blank-lines)"
-            )),
+            other => Err(format!("unknown text document mode \"{other}\" (expected file or blank-lines)")),
         }
     }
 }
@@ -81,10 +77,7 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions {
-            text_field: "text".to_string(),
-            txt_documents: TxtDocuments::File,
-        }
+        ReadOptions { text_field: "text".to_string(), txt_documents: TxtDocuments::File }
     }
 }
 
@@ -98,10 +91,7 @@ pub struct InputSelection {
 
 /// Format and compression from a file name (`x.jsonl.zst` → Jsonl + Zstd).
 fn detect(path: &Path) -> (Option<Format>, Compression) {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
     let (stem, compression) = if let Some(s) = name.strip_suffix(".zst") {
         (s.to_string(), Compression::Zstd)
     } else if let Some(s) = name.strip_suffix(".gz") {
@@ -126,18 +116,12 @@ fn detect(path: &Path) -> (Option<Format>, Compression) {
 /// # Errors
 /// [`IngestError::NotFound`], [`IngestError::UnknownFormat`] for an explicit file of unknown type, and
 /// [`IngestError::NoUsableFiles`] for a directory that yields nothing.
-pub fn collect_inputs(
-    paths: &[PathBuf],
-    format: Option<Format>,
-) -> Result<InputSelection, IngestError> {
+pub fn collect_inputs(paths: &[PathBuf], format: Option<Format>) -> Result<InputSelection, IngestError> {
     let mut sel = InputSelection::default();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => IngestError::NotFound { path: path.clone() },
-            _ => IngestError::Io {
-                path: path.clone(),
-                source: e,
-            },
+            _ => IngestError::Io { path: path.clone(), source: e },
         })?;
         if meta.is_dir() {
             let before = sel.files.len();
@@ -147,35 +131,20 @@ pub fn collect_inputs(
             }
         } else {
             let (detected, compression) = detect(path);
-            let format = format
-                .or(detected)
-                .ok_or_else(|| IngestError::UnknownFormat { path: path.clone() })?;
-            sel.files.push(InputFile {
-                path: path.clone(),
-                format,
-                compression,
-            });
+            let format = format.or(detected).ok_or_else(|| IngestError::UnknownFormat { path: path.clone() })?;
+            sel.files.push(InputFile { path: path.clone(), format, compression });
         }
     }
     Ok(sel)
 }
 
 fn walk(dir: &Path, format: Option<Format>, sel: &mut InputSelection) -> Result<(), IngestError> {
-    let io = |e| IngestError::Io {
-        path: dir.to_path_buf(),
-        source: e,
-    };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .map_err(io)?;
+    let io = |e| IngestError::Io { path: dir.to_path_buf(), source: e };
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).map_err(io)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().map_err(io)?;
     entries.sort();
     for path in entries {
-        if path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        {
+        if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
             continue;
         }
         if path.is_dir() {
@@ -184,11 +153,7 @@ fn walk(dir: &Path, format: Option<Format>, sel: &mut InputSelection) -> Result<
         }
         match detect(&path) {
             (Some(f), compression) if format.is_none_or(|want| want == f) => {
-                sel.files.push(InputFile {
-                    path,
-                    format: f,
-                    compression,
-                })
+                sel.files.push(InputFile { path, format: f, compression })
             }
             _ => sel.ignored.push(path),
         }
@@ -198,10 +163,7 @@ fn walk(dir: &Path, format: Option<Format>, sel: &mut InputSelection) -> Result<
 
 /// A byte stream over a (possibly compressed) file.
 pub(crate) fn open_bytes(input: &InputFile) -> Result<Box<dyn Read + Send>, IngestError> {
-    let io = |e| IngestError::Io {
-        path: input.path.clone(),
-        source: e,
-    };
+    let io = |e| IngestError::Io { path: input.path.clone(), source: e };
     let file = BufReader::with_capacity(1 << 20, File::open(&input.path).map_err(io)?);
     Ok(match input.compression {
         Compression::None => Box::new(file),
@@ -216,23 +178,16 @@ pub fn open_input(
     opts: &ReadOptions,
 ) -> Result<Box<dyn Iterator<Item = Result<Record, IngestError>> + Send>, IngestError> {
     match input.format {
-        Format::Txt => Ok(Box::new(
-            txt::read(input, opts.txt_documents)?.into_iter().map(Ok),
-        )),
+        Format::Txt => Ok(Box::new(txt::read(input, opts.txt_documents)?.into_iter().map(Ok))),
         Format::Jsonl => Ok(Box::new(jsonl::JsonlReader::new(input, &opts.text_field)?)),
         Format::Parquet => {
             if input.compression != Compression::None {
                 return Err(IngestError::Parquet {
                     path: input.path.clone(),
-                    reason:
-                        "compressed parquet files are not supported (parquet compresses internally)"
-                            .into(),
+                    reason: "compressed parquet files are not supported (parquet compresses internally)".into(),
                 });
             }
-            Ok(Box::new(parquet_reader::ParquetReader::new(
-                &input.path,
-                &opts.text_field,
-            )?))
+            Ok(Box::new(parquet_reader::ParquetReader::new(&input.path, &opts.text_field)?))
         }
     }
 }
@@ -243,22 +198,10 @@ mod tests {
 
     #[test]
     fn detects_formats_and_compression() {
-        assert_eq!(
-            detect(Path::new("a/b.jsonl.zst")),
-            (Some(Format::Jsonl), Compression::Zstd)
-        );
-        assert_eq!(
-            detect(Path::new("b.TXT")),
-            (Some(Format::Txt), Compression::None)
-        );
-        assert_eq!(
-            detect(Path::new("c.parquet")),
-            (Some(Format::Parquet), Compression::None)
-        );
-        assert_eq!(
-            detect(Path::new("d.txt.gz")),
-            (Some(Format::Txt), Compression::Gzip)
-        );
+        assert_eq!(detect(Path::new("a/b.jsonl.zst")), (Some(Format::Jsonl), Compression::Zstd));
+        assert_eq!(detect(Path::new("b.TXT")), (Some(Format::Txt), Compression::None));
+        assert_eq!(detect(Path::new("c.parquet")), (Some(Format::Parquet), Compression::None));
+        assert_eq!(detect(Path::new("d.txt.gz")), (Some(Format::Txt), Compression::Gzip));
         assert_eq!(detect(Path::new("e.bin")).0, None);
     }
 
@@ -279,15 +222,8 @@ mod tests {
             std::fs::write(dir.path().join(name), "x").unwrap();
         }
         let sel = collect_inputs(&[dir.path().to_path_buf()], None).unwrap();
-        let names: Vec<_> = sel
-            .files
-            .iter()
-            .map(|f| f.path.strip_prefix(dir.path()).unwrap().to_owned())
-            .collect();
-        assert_eq!(
-            names,
-            vec![PathBuf::from("a.jsonl"), "b.txt".into(), "sub/c.txt".into()]
-        );
+        let names: Vec<_> = sel.files.iter().map(|f| f.path.strip_prefix(dir.path()).unwrap().to_owned()).collect();
+        assert_eq!(names, vec![PathBuf::from("a.jsonl"), "b.txt".into(), "sub/c.txt".into()]);
         assert_eq!(sel.ignored, vec![dir.path().join("notes.bin")]);
         let only_txt = collect_inputs(&[dir.path().to_path_buf()], Some(Format::Txt)).unwrap();
         assert_eq!(only_txt.files.len(), 2);

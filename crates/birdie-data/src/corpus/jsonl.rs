@@ -39,10 +39,7 @@ impl JsonlReader {
             let n = self
                 .reader
                 .read_until(b'\n', &mut self.buf)
-                .map_err(|e| IngestError::Io {
-                    path: self.path.clone(),
-                    source: e,
-                })?;
+                .map_err(|e| IngestError::Io { path: self.path.clone(), source: e })?;
             if n == 0 {
                 return Ok(None);
             }
@@ -57,12 +54,11 @@ impl JsonlReader {
             if text.trim().is_empty() {
                 continue;
             }
-            let value: serde_json::Value =
-                serde_json::from_str(text).map_err(|e| IngestError::BadJson {
-                    path: self.path.clone(),
-                    line: self.line,
-                    reason: e.to_string(),
-                })?;
+            let value: serde_json::Value = serde_json::from_str(text).map_err(|e| IngestError::BadJson {
+                path: self.path.clone(),
+                line: self.line,
+                reason: e.to_string(),
+            })?;
             let id = format!("{}:{}", self.path.display(), self.line);
             let Some(obj) = value.as_object() else {
                 return Err(IngestError::BadJson {
@@ -72,11 +68,7 @@ impl JsonlReader {
                 });
             };
             let Some(field) = obj.get(&self.field) else {
-                let found = obj
-                    .keys()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let found = obj.keys().map(String::as_str).collect::<Vec<_>>().join(", ");
                 return Err(IngestError::MissingField {
                     path: self.path.clone(),
                     line: self.line,
@@ -92,15 +84,9 @@ impl JsonlReader {
                 });
             };
             if text.trim().is_empty() {
-                return Ok(Some(Record::Skipped(Skipped {
-                    what: id,
-                    reason: "empty text".into(),
-                })));
+                return Ok(Some(Record::Skipped(Skipped { what: id, reason: "empty text".into() })));
             }
-            return Ok(Some(Record::Document(Document {
-                id,
-                text: text.to_string(),
-            })));
+            return Ok(Some(Record::Document(Document { id, text: text.to_string() })));
         }
     }
 }
@@ -129,25 +115,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("data.jsonl");
         std::fs::write(&path, bytes).unwrap();
-        let input = InputFile {
-            path,
-            format: Format::Jsonl,
-            compression: Compression::None,
-        };
+        let input = InputFile { path, format: Format::Jsonl, compression: Compression::None };
         JsonlReader::new(&input, field)?.collect()
     }
 
     #[test]
     fn reads_the_text_field_and_skips_blank_lines() {
-        let recs = read_all(
-            b"{\"text\": \"a\"}\n\n{\"text\": \"b\", \"x\": 1}\n{\"text\": \"  \"}\n",
-            "text",
-        )
-        .unwrap();
+        let recs = read_all(b"{\"text\": \"a\"}\n\n{\"text\": \"b\", \"x\": 1}\n{\"text\": \"  \"}\n", "text").unwrap();
         assert_eq!(recs.len(), 3);
-        assert!(
-            matches!(&recs[1], Record::Document(d) if d.text == "b" && d.id.ends_with("data.jsonl:3"))
-        );
+        assert!(matches!(&recs[1], Record::Document(d) if d.text == "b" && d.id.ends_with("data.jsonl:3")));
         assert!(matches!(&recs[2], Record::Skipped(s) if s.reason == "empty text"));
     }
 
@@ -158,30 +134,14 @@ mod tests {
         assert!(err.to_string().contains("data.jsonl:2"), "{err}");
 
         let err = read_all(b"{\"text\": \"a\"}\n{\"body\": \"b\"}\n", "text").unwrap_err();
-        assert!(
-            matches!(err, IngestError::MissingField { line: 2, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, IngestError::MissingField { line: 2, .. }), "{err}");
         assert!(err.to_string().contains("body"), "{err}");
 
         let err = read_all(b"{\"text\": 3}\n", "text").unwrap_err();
-        assert!(
-            matches!(err, IngestError::FieldNotString { line: 1, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, IngestError::FieldNotString { line: 1, .. }), "{err}");
 
         let err = read_all(b"{\"text\": \"a\"}\n{\"text\": \"\xff\"}\n", "text").unwrap_err();
-        assert!(
-            matches!(
-                err,
-                IngestError::InvalidUtf8 {
-                    line: 2,
-                    offset: 24,
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        assert!(matches!(err, IngestError::InvalidUtf8 { line: 2, offset: 24, .. }), "{err}");
 
         let err = read_all(b"[1, 2]\n", "text").unwrap_err();
         assert!(matches!(err, IngestError::BadJson { line: 1, .. }), "{err}");

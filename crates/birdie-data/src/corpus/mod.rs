@@ -15,9 +15,7 @@ mod txt;
 use std::path::PathBuf;
 
 pub use bundled::{BundledCorpus, CorpusManifest, ManifestDocument, ManifestSource};
-pub use input::{
-    collect_inputs, open_input, Format, InputFile, InputSelection, ReadOptions, TxtDocuments,
-};
+pub use input::{collect_inputs, open_input, Format, InputFile, InputSelection, ReadOptions, TxtDocuments};
 #[doc(hidden)]
 pub use parquet_reader::write_test_parquet;
 pub use split::{split_for_text, Split};
@@ -47,10 +45,7 @@ pub enum Record {
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: no such file or directory")]
     NotFound { path: PathBuf },
     #[error("directory {path} contains no usable files (expected .txt, .jsonl or .parquet, optionally .zst/.gz)")]
@@ -58,56 +53,23 @@ pub enum IngestError {
     #[error("{path}: cannot tell the format from the file name; pass --format txt|jsonl|parquet")]
     UnknownFormat { path: PathBuf },
     #[error("{path}:{line}: not valid JSON: {reason}")]
-    BadJson {
-        path: PathBuf,
-        line: usize,
-        reason: String,
-    },
+    BadJson { path: PathBuf, line: usize, reason: String },
     #[error("{path}:{line}: no field \"{field}\" (fields found: {found})")]
-    MissingField {
-        path: PathBuf,
-        line: usize,
-        field: String,
-        found: String,
-    },
+    MissingField { path: PathBuf, line: usize, field: String, found: String },
     #[error("{path}:{line}: field \"{field}\" is not a string")]
-    FieldNotString {
-        path: PathBuf,
-        line: usize,
-        field: String,
-    },
+    FieldNotString { path: PathBuf, line: usize, field: String },
     #[error("{path}:{line}: invalid UTF-8 at byte offset {offset} of the file")]
-    InvalidUtf8 {
-        path: PathBuf,
-        line: usize,
-        offset: u64,
-    },
+    InvalidUtf8 { path: PathBuf, line: usize, offset: u64 },
     #[error("{path}: no column \"{column}\" (columns found: {found})")]
-    MissingColumn {
-        path: PathBuf,
-        column: String,
-        found: String,
-    },
+    MissingColumn { path: PathBuf, column: String, found: String },
     #[error("{path}: column \"{column}\" holds {found}, expected strings (BYTE_ARRAY)")]
-    ColumnNotString {
-        path: PathBuf,
-        column: String,
-        found: String,
-    },
+    ColumnNotString { path: PathBuf, column: String, found: String },
     #[error("{path}: row {row} of column \"{column}\" is not valid UTF-8")]
-    InvalidUtf8Value {
-        path: PathBuf,
-        column: String,
-        row: u64,
-    },
+    InvalidUtf8Value { path: PathBuf, column: String, row: u64 },
     #[error("{path}: parquet error: {reason}")]
     Parquet { path: PathBuf, reason: String },
     #[error("bundled corpus: {0}")]
     Bundled(String),
     #[error("document {id}: checksum mismatch (manifest {expected}, text {found})")]
-    ChecksumMismatch {
-        id: String,
-        expected: String,
-        found: String,
-    },
+    ChecksumMismatch { id: String, expected: String, found: String },
 }

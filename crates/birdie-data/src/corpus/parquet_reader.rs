@@ -30,28 +30,12 @@ pub(crate) struct ParquetReader {
 
 impl ParquetReader {
     pub(crate) fn new(path: &Path, column: &str) -> Result<Self, IngestError> {
-        let file = File::open(path).map_err(|e| IngestError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
-        let reader = SerializedFileReader::new(file).map_err(|e| IngestError::Parquet {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        let file = File::open(path).map_err(|e| IngestError::Io { path: path.to_path_buf(), source: e })?;
+        let reader = SerializedFileReader::new(file)
+            .map_err(|e| IngestError::Parquet { path: path.to_path_buf(), reason: e.to_string() })?;
         let schema = reader.metadata().file_metadata().schema_descr_ptr();
-        let found = || {
-            schema
-                .columns()
-                .iter()
-                .map(|c| c.path().string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let Some(column_index) = schema
-            .columns()
-            .iter()
-            .position(|c| c.path().string() == column)
-        else {
+        let found = || schema.columns().iter().map(|c| c.path().string()).collect::<Vec<_>>().join(", ");
+        let Some(column_index) = schema.columns().iter().position(|c| c.path().string() == column) else {
             return Err(IngestError::MissingColumn {
                 path: path.to_path_buf(),
                 column: column.to_string(),
@@ -85,10 +69,7 @@ impl ParquetReader {
     }
 
     fn parquet_err(&self, e: impl std::fmt::Display) -> IngestError {
-        IngestError::Parquet {
-            path: self.path.clone(),
-            reason: e.to_string(),
-        }
+        IngestError::Parquet { path: self.path.clone(), reason: e.to_string() }
     }
 
     /// Decodes the next batch of values into the queue; false at the end of the file.
@@ -98,15 +79,9 @@ impl ParquetReader {
                 if self.row_group >= self.reader.num_row_groups() {
                     return Ok(false);
                 }
-                let rg = self
-                    .reader
-                    .get_row_group(self.row_group)
-                    .map_err(|e| self.parquet_err(e))?;
+                let rg = self.reader.get_row_group(self.row_group).map_err(|e| self.parquet_err(e))?;
                 self.row_group += 1;
-                match rg
-                    .get_column_reader(self.column_index)
-                    .map_err(|e| self.parquet_err(e))?
-                {
+                match rg.get_column_reader(self.column_index).map_err(|e| self.parquet_err(e))? {
                     ColumnReader::ByteArrayColumnReader(r) => self.current = Some(r),
                     _ => return Err(self.parquet_err("column reader of unexpected type")),
                 }
@@ -116,10 +91,7 @@ impl ParquetReader {
             let mut defs: Vec<i16> = Vec::with_capacity(BATCH_ROWS);
             let (records, _, _) = reader
                 .read_records(BATCH_ROWS, Some(&mut defs), None, &mut values)
-                .map_err(|e| IngestError::Parquet {
-                    path: self.path.clone(),
-                    reason: e.to_string(),
-                })?;
+                .map_err(|e| IngestError::Parquet { path: self.path.clone(), reason: e.to_string() })?;
             if records == 0 {
                 self.current = None;
                 continue;
@@ -128,34 +100,21 @@ impl ParquetReader {
             for r in 0..records {
                 let row = self.row + r as u64;
                 let id = format!("{}#{row}", self.path.display());
-                let present = self.max_def_level == 0 || defs[r] == self.max_def_level;
+                let present = self.max_def_level == 0 || defs.get(r) == Some(&self.max_def_level);
                 if !present {
-                    self.queue.push_back(Record::Skipped(Skipped {
-                        what: id,
-                        reason: "null value".into(),
-                    }));
+                    self.queue.push_back(Record::Skipped(Skipped { what: id, reason: "null value".into() }));
                     continue;
                 }
-                let value = values
-                    .next()
-                    .ok_or_else(|| self.parquet_err("fewer values than definition levels"))?;
-                let text = std::str::from_utf8(value.data()).map_err(|_| {
-                    IngestError::InvalidUtf8Value {
-                        path: self.path.clone(),
-                        column: self.column.clone(),
-                        row,
-                    }
+                let value = values.next().ok_or_else(|| self.parquet_err("fewer values than definition levels"))?;
+                let text = std::str::from_utf8(value.data()).map_err(|_| IngestError::InvalidUtf8Value {
+                    path: self.path.clone(),
+                    column: self.column.clone(),
+                    row,
                 })?;
                 self.queue.push_back(if text.trim().is_empty() {
-                    Record::Skipped(Skipped {
-                        what: id,
-                        reason: "empty text".into(),
-                    })
+                    Record::Skipped(Skipped { what: id, reason: "empty text".into() })
                 } else {
-                    Record::Document(Document {
-                        id,
-                        text: text.to_string(),
-                    })
+                    Record::Document(Document { id, text: text.to_string() })
                 });
             }
             self.row += records as u64;
@@ -186,11 +145,7 @@ impl Iterator for ParquetReader {
 
 /// Writes a small parquet file with one optional string column (tests of this crate and others).
 #[doc(hidden)]
-pub fn write_test_parquet(
-    path: &Path,
-    column: &str,
-    values: &[Option<&str>],
-) -> parquet::errors::Result<()> {
+pub fn write_test_parquet(path: &Path, column: &str, values: &[Option<&str>]) -> parquet::errors::Result<()> {
     use parquet::data_type::ByteArrayType;
     use parquet::file::properties::WriterProperties;
     use parquet::file::writer::SerializedFileWriter;
@@ -201,26 +156,16 @@ pub fn write_test_parquet(
         "message doc {{ OPTIONAL BYTE_ARRAY {column} (UTF8); OPTIONAL INT64 id; }}"
     ))?);
     let file = File::create(path)?;
-    let mut writer =
-        SerializedFileWriter::new(file, schema, Arc::new(WriterProperties::builder().build()))?;
+    let mut writer = SerializedFileWriter::new(file, schema, Arc::new(WriterProperties::builder().build()))?;
     let mut rg = writer.next_row_group()?;
     let mut col = rg.next_column()?.expect("first column");
-    let data: Vec<ByteArray> = values
-        .iter()
-        .flatten()
-        .map(|s| ByteArray::from(*s))
-        .collect();
+    let data: Vec<ByteArray> = values.iter().flatten().map(|s| ByteArray::from(*s)).collect();
     let defs: Vec<i16> = values.iter().map(|v| i16::from(v.is_some())).collect();
-    col.typed::<ByteArrayType>()
-        .write_batch(&data, Some(&defs), None)?;
+    col.typed::<ByteArrayType>().write_batch(&data, Some(&defs), None)?;
     col.close()?;
     let mut col = rg.next_column()?.expect("second column");
     let ids: Vec<i64> = (0..values.len() as i64).collect();
-    col.typed::<parquet::data_type::Int64Type>().write_batch(
-        &ids,
-        Some(&vec![1; ids.len()]),
-        None,
-    )?;
+    col.typed::<parquet::data_type::Int64Type>().write_batch(&ids, Some(&vec![1; ids.len()]), None)?;
     col.close()?;
     rg.close()?;
     writer.close()?;
@@ -235,23 +180,13 @@ mod tests {
     fn reads_string_column_and_reports_nulls() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.parquet");
-        write_test_parquet(
-            &path,
-            "text",
-            &[Some("first doc"), None, Some(""), Some("third")],
-        )
-        .unwrap();
-        let recs: Vec<Record> = ParquetReader::new(&path, "text")
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        write_test_parquet(&path, "text", &[Some("first doc"), None, Some(""), Some("third")]).unwrap();
+        let recs: Vec<Record> = ParquetReader::new(&path, "text").unwrap().collect::<Result<_, _>>().unwrap();
         assert_eq!(recs.len(), 4);
         assert!(matches!(&recs[0], Record::Document(d) if d.text == "first doc"));
         assert!(matches!(&recs[1], Record::Skipped(s) if s.reason == "null value"));
         assert!(matches!(&recs[2], Record::Skipped(s) if s.reason == "empty text"));
-        assert!(
-            matches!(&recs[3], Record::Document(d) if d.text == "third" && d.id.ends_with("#3"))
-        );
+        assert!(matches!(&recs[3], Record::Document(d) if d.text == "third" && d.id.ends_with("#3")));
     }
 
     #[test]
@@ -262,10 +197,7 @@ mod tests {
         let err = ParquetReader::new(&path, "text").err().unwrap();
         assert!(matches!(err, IngestError::MissingColumn { .. }));
         let msg = err.to_string();
-        assert!(
-            msg.contains("content") && msg.contains("id") && msg.contains("d.parquet"),
-            "{msg}"
-        );
+        assert!(msg.contains("content") && msg.contains("id") && msg.contains("d.parquet"), "{msg}");
         let err = ParquetReader::new(&path, "id").err().unwrap();
         assert!(matches!(err, IngestError::ColumnNotString { .. }), "{err}");
     }

@@ -6,9 +6,7 @@
 use sha2::{Digest, Sha256};
 
 /// Which part of a corpus a document belongs to.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Split {
     /// Training text.
@@ -46,9 +44,7 @@ impl std::str::FromStr for Split {
             "train" => Ok(Split::Train),
             "validation" => Ok(Split::Validation),
             "heldout" => Ok(Split::Heldout),
-            other => Err(format!(
-                "unknown split \"{other}\" (expected train, validation or heldout)"
-            )),
+            other => Err(format!("unknown split \"{other}\" (expected train, validation or heldout)")),
         }
     }
 }
@@ -72,14 +68,9 @@ mod tests {
     #[test]
     fn hash_split_is_stable_and_close_to_fraction() {
         let n = 20_000;
-        let val = (0..n)
-            .filter(|i| split_for_text(&format!("document {i}"), 0.05) == Split::Validation)
-            .count();
+        let val = (0..n).filter(|i| split_for_text(&format!("document {i}"), 0.05) == Split::Validation).count();
         assert!((800..1200).contains(&val), "{val}");
-        assert_eq!(
-            split_for_text("same text", 0.5),
-            split_for_text("same text", 0.5)
-        );
+        assert_eq!(split_for_text("same text", 0.5), split_for_text("same text", 0.5));
         assert_eq!(split_for_text("anything", 0.0), Split::Train);
         assert_eq!(split_for_text("anything", 1.0), Split::Validation);
     }

@@ -12,26 +12,15 @@ use super::{Document, IngestError, Record, Skipped, TxtDocuments};
 pub(crate) fn read(input: &InputFile, mode: TxtDocuments) -> Result<Vec<Record>, IngestError> {
     let name = input.path.display().to_string();
     let mut bytes = Vec::new();
-    open_bytes(input)?
-        .read_to_end(&mut bytes)
-        .map_err(|e| IngestError::Io {
-            path: input.path.clone(),
-            source: e,
-        })?;
+    open_bytes(input)?.read_to_end(&mut bytes).map_err(|e| IngestError::Io { path: input.path.clone(), source: e })?;
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
-        return Ok(vec![skip(
-            &name,
-            format!("NUL byte at byte offset {offset} (binary file?)"),
-        )]);
+        return Ok(vec![skip(&name, format!("NUL byte at byte offset {offset} (binary file?)"))]);
     }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
             let offset = e.utf8_error().valid_up_to();
-            return Ok(vec![skip(
-                &name,
-                format!("invalid UTF-8 at byte offset {offset}"),
-            )]);
+            return Ok(vec![skip(&name, format!("invalid UTF-8 at byte offset {offset}"))]);
         }
     };
     if text.trim().is_empty() {
@@ -42,21 +31,13 @@ pub(crate) fn read(input: &InputFile, mode: TxtDocuments) -> Result<Vec<Record>,
         TxtDocuments::BlankLines => split_blank_lines(&text)
             .into_iter()
             .enumerate()
-            .map(|(i, t)| {
-                Record::Document(Document {
-                    id: format!("{name}#{}", i + 1),
-                    text: t.to_string(),
-                })
-            })
+            .map(|(i, t)| Record::Document(Document { id: format!("{name}#{}", i + 1), text: t.to_string() }))
             .collect(),
     })
 }
 
 fn skip(what: &str, reason: String) -> Record {
-    Record::Skipped(Skipped {
-        what: what.to_string(),
-        reason,
-    })
+    Record::Skipped(Skipped { what: what.to_string(), reason })
 }
 
 /// Non-blank pieces of `text` separated by one or more blank (whitespace-only) lines.
@@ -91,11 +72,7 @@ mod tests {
     fn input(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> InputFile {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
-        InputFile {
-            path,
-            format: Format::Txt,
-            compression: Compression::None,
-        }
+        InputFile { path, format: Format::Txt, compression: Compression::None }
     }
 
     #[test]
@@ -122,11 +99,7 @@ mod tests {
             ("empty.txt", &b""[..], "empty file"),
             ("blank.txt", &b" \n\n\t"[..], "empty file"),
             ("bin.txt", &b"abc\0def"[..], "NUL byte at byte offset 3"),
-            (
-                "latin1.txt",
-                &b"caf\xe9 au lait"[..],
-                "invalid UTF-8 at byte offset 3",
-            ),
+            ("latin1.txt", &b"caf\xe9 au lait"[..], "invalid UTF-8 at byte offset 3"),
         ] {
             let recs = read(&input(&dir, name, bytes), TxtDocuments::File).unwrap();
             match &recs[..] {

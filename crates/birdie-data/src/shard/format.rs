@@ -103,14 +103,8 @@ mod tests {
         };
         let b = h.to_bytes();
         assert_eq!(&b[..8], b"BIRDSHRD");
-        assert_eq!(
-            &b[8..24],
-            &[1, 0, 0, 0, 2, 0, 0, 0, 0, 32, 0, 0, 0, 0, 0, 0]
-        );
-        assert_eq!(
-            &b[24..40],
-            &[5, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0]
-        );
+        assert_eq!(&b[8..24], &[1, 0, 0, 0, 2, 0, 0, 0, 0, 32, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&b[24..40], &[5, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0]);
         assert!(b[40..72].iter().all(|&x| x == 0xab) && b[72..].iter().all(|&x| x == 0));
         assert_eq!(Header::from_bytes(&b), Some(h));
         assert_eq!(h.offsets_start(), 144);

@@ -49,20 +49,11 @@ impl ShardIndex {
     /// Reads `dir/index.json`.
     pub fn read(dir: &Path) -> Result<Self, ShardError> {
         let path = dir.join(INDEX_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| ShardError::Io {
-            path: path.clone(),
-            source: e,
-        })?;
-        let index: ShardIndex = serde_json::from_str(&text).map_err(|e| ShardError::Index {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(&path).map_err(|e| ShardError::Io { path: path.clone(), source: e })?;
+        let index: ShardIndex =
+            serde_json::from_str(&text).map_err(|e| ShardError::Index { path: path.clone(), reason: e.to_string() })?;
         if index.format_version != INDEX_VERSION {
-            return Err(ShardError::UnsupportedVersion {
-                path,
-                found: index.format_version,
-                supported: INDEX_VERSION,
-            });
+            return Err(ShardError::UnsupportedVersion { path, found: index.format_version, supported: INDEX_VERSION });
         }
         Ok(index)
     }
@@ -72,10 +63,7 @@ impl ShardIndex {
         let path = dir.join(INDEX_FILE);
         let tmp = dir.join(format!("{INDEX_FILE}.tmp"));
         let json = serde_json::to_string_pretty(self).expect("index serialises");
-        let io = |e| ShardError::Io {
-            path: tmp.clone(),
-            source: e,
-        };
+        let io = |e| ShardError::Io { path: tmp.clone(), source: e };
         let mut f = std::fs::File::create(&tmp).map_err(io)?;
         std::io::Write::write_all(&mut f, json.as_bytes()).map_err(io)?;
         std::io::Write::write_all(&mut f, b"\n").map_err(io)?;
@@ -101,9 +89,7 @@ impl SplitShards {
 
     /// Every document of the split, in order.
     pub fn documents(&self) -> impl Iterator<Item = DocTokens<'_>> {
-        self.shards
-            .iter()
-            .flat_map(|s| (0..s.num_docs()).map(move |i| s.doc(i)))
+        self.shards.iter().flat_map(|s| (0..s.num_docs()).map(move |i| s.doc(i)))
     }
 }
 
@@ -137,9 +123,7 @@ impl ShardSet {
                         ),
                     });
                 }
-                if shard.tokenizer_hash() != index.tokenizer_hash
-                    || shard.header().vocab_size != index.vocab_size
-                {
+                if shard.tokenizer_hash() != index.tokenizer_hash || shard.header().vocab_size != index.vocab_size {
                     return Err(ShardError::Corrupt {
                         path,
                         reason: "tokenizer hash or vocabulary size differs from index.json".into(),
@@ -149,11 +133,7 @@ impl ShardSet {
             }
             splits.insert(split, SplitShards { shards });
         }
-        Ok(ShardSet {
-            dir: dir.to_path_buf(),
-            index,
-            splits,
-        })
+        Ok(ShardSet { dir: dir.to_path_buf(), index, splits })
     }
 
     /// Opens `dir` and refuses it unless its shards were made with `tokenizer`.
@@ -190,10 +170,8 @@ impl ShardSet {
 
     /// The shards of one split, or [`ShardError::MissingSplit`].
     pub fn require_split(&self, split: Split) -> Result<&SplitShards, ShardError> {
-        self.split(split).ok_or_else(|| ShardError::MissingSplit {
-            dir: self.dir.clone(),
-            split: split.as_str().to_string(),
-        })
+        self.split(split)
+            .ok_or_else(|| ShardError::MissingSplit { dir: self.dir.clone(), split: split.as_str().to_string() })
     }
 
     /// Number of distinct ids that occur in `split`.

@@ -26,34 +26,19 @@ pub use writer::{ShardWriter, SplitWriter};
 #[derive(Debug, thiserror::Error)]
 pub enum ShardError {
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{path} is not a birdie token shard (bad magic bytes); rebuild it with `birdie data prepare`")]
     BadMagic { path: PathBuf },
     #[error("{path}: shard format version {found} is not supported (this build reads {supported}); rebuild it with `birdie data prepare`")]
-    UnsupportedVersion {
-        path: PathBuf,
-        found: u32,
-        supported: u32,
-    },
+    UnsupportedVersion { path: PathBuf, found: u32, supported: u32 },
     #[error("{path} is truncated: expected {expected} bytes, found {found}")]
-    Truncated {
-        path: PathBuf,
-        expected: u64,
-        found: u64,
-    },
+    Truncated { path: PathBuf, expected: u64, found: u64 },
     #[error("{path} is corrupt: {reason}")]
     Corrupt { path: PathBuf, reason: String },
     #[error("{path}: bad shard index: {reason}")]
     Index { path: PathBuf, reason: String },
     #[error("shards in {dir} were made with tokenizer {shards} but the tokenizer given is {tokenizer}; prepare the shards again with this tokenizer (`birdie data prepare --tokenizer …`) or pass the tokenizer they were made with")]
-    TokenizerMismatch {
-        dir: PathBuf,
-        shards: String,
-        tokenizer: String,
-    },
+    TokenizerMismatch { dir: PathBuf, shards: String, tokenizer: String },
     #[error("{dir} has no {split} split")]
     MissingSplit { dir: PathBuf, split: String },
     #[error("token id {id} does not fit the shard's {bits}-bit ids")]

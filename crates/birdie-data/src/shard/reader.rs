@@ -62,10 +62,7 @@ pub struct Shard {
 
 impl std::fmt::Debug for Shard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shard")
-            .field("path", &self.path)
-            .field("header", &self.header)
-            .finish()
+        f.debug_struct("Shard").field("path", &self.path).field("header", &self.header).finish()
     }
 }
 
@@ -76,10 +73,7 @@ impl Shard {
     /// [`ShardError::BadMagic`], [`ShardError::UnsupportedVersion`], [`ShardError::Truncated`] or
     /// [`ShardError::Corrupt`], naming the file.
     pub fn open(path: &Path) -> Result<Self, ShardError> {
-        let io = |e| ShardError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        };
+        let io = |e| ShardError::Io { path: path.to_path_buf(), source: e };
         let file = File::open(path).map_err(io)?;
         // SAFETY: the map is read-only; shard files are written under a temporary name and renamed into place, so
         // a file is not modified after it appears under its final name.
@@ -88,14 +82,8 @@ impl Shard {
         let head: &[u8; HEADER_BYTES] = map
             .get(..HEADER_BYTES)
             .and_then(|h| h.try_into().ok())
-            .ok_or(ShardError::Truncated {
-                path: path.to_path_buf(),
-                expected: HEADER_BYTES as u64,
-                found,
-            })?;
-        let header = Header::from_bytes(head).ok_or_else(|| ShardError::BadMagic {
-            path: path.to_path_buf(),
-        })?;
+            .ok_or(ShardError::Truncated { path: path.to_path_buf(), expected: HEADER_BYTES as u64, found })?;
+        let header = Header::from_bytes(head).ok_or_else(|| ShardError::BadMagic { path: path.to_path_buf() })?;
         if header.version != FORMAT_VERSION {
             return Err(ShardError::UnsupportedVersion {
                 path: path.to_path_buf(),
@@ -103,15 +91,9 @@ impl Shard {
                 supported: FORMAT_VERSION,
             });
         }
-        let corrupt = |reason: String| ShardError::Corrupt {
-            path: path.to_path_buf(),
-            reason,
-        };
+        let corrupt = |reason: String| ShardError::Corrupt { path: path.to_path_buf(), reason };
         if header.token_bytes != 2 && header.token_bytes != 4 {
-            return Err(corrupt(format!(
-                "token id size {} (expected 2 or 4)",
-                header.token_bytes
-            )));
+            return Err(corrupt(format!("token id size {} (expected 2 or 4)", header.token_bytes)));
         }
         let expected = header
             .num_tokens
@@ -121,28 +103,18 @@ impl Shard {
             .ok_or_else(|| corrupt("header sizes overflow".into()))?;
         if found != expected {
             return Err(if found < expected {
-                ShardError::Truncated {
-                    path: path.to_path_buf(),
-                    expected,
-                    found,
-                }
+                ShardError::Truncated { path: path.to_path_buf(), expected, found }
             } else {
                 corrupt(format!("file has {found} bytes, header implies {expected}"))
             });
         }
-        let shard = Shard {
-            path: path.to_path_buf(),
-            map,
-            header,
-        };
+        let shard = Shard { path: path.to_path_buf(), map, header };
         let offsets = shard.offsets();
         if offsets.first() != Some(&0)
             || offsets.last() != Some(&header.num_tokens)
             || offsets.windows(2).any(|w| w[0] > w[1])
         {
-            return Err(corrupt(
-                "document offset table is not monotone from 0 to the token count".into(),
-            ));
+            return Err(corrupt("document offset table is not monotone from 0 to the token count".into()));
         }
         Ok(shard)
     }
@@ -249,10 +221,7 @@ mod tests {
     fn out_of_vocab_id_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let mut w = ShardWriter::create(&dir.path().join("x.bin"), 10, HASH).unwrap();
-        assert!(matches!(
-            w.push_document(&[10]),
-            Err(ShardError::Corrupt { .. })
-        ));
+        assert!(matches!(w.push_document(&[10]), Err(ShardError::Corrupt { .. })));
     }
 
     #[test]
@@ -267,42 +236,23 @@ mod tests {
         assert!(err.to_string().contains("train-00000.bin"));
 
         std::fs::write(&path, &bytes[..50]).unwrap();
-        assert!(matches!(
-            Shard::open(&path).unwrap_err(),
-            ShardError::Truncated { expected: 128, .. }
-        ));
+        assert!(matches!(Shard::open(&path).unwrap_err(), ShardError::Truncated { expected: 128, .. }));
 
         let mut bad = bytes.clone();
         bad[0] = b'X';
         std::fs::write(&path, &bad).unwrap();
-        assert!(matches!(
-            Shard::open(&path).unwrap_err(),
-            ShardError::BadMagic { .. }
-        ));
+        assert!(matches!(Shard::open(&path).unwrap_err(), ShardError::BadMagic { .. }));
 
         let mut bad = bytes.clone();
         bad[8] = 9;
         std::fs::write(&path, &bad).unwrap();
         let err = Shard::open(&path).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ShardError::UnsupportedVersion {
-                    found: 9,
-                    supported: 1,
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        assert!(matches!(err, ShardError::UnsupportedVersion { found: 9, supported: 1, .. }), "{err}");
 
         let mut bad = bytes;
         let n = bad.len();
         bad[n - 8] = 7; // last offset no longer equals the token count
         std::fs::write(&path, &bad).unwrap();
-        assert!(matches!(
-            Shard::open(&path).unwrap_err(),
-            ShardError::Corrupt { .. }
-        ));
+        assert!(matches!(Shard::open(&path).unwrap_err(), ShardError::Corrupt { .. }));
     }
 }

@@ -20,16 +20,9 @@ pub struct ShardWriter {
 
 impl ShardWriter {
     /// Starts `path` for a tokenizer with `vocab_size` ids and hash `tokenizer_hash` (64 hex digits).
-    pub fn create(
-        path: &Path,
-        vocab_size: usize,
-        tokenizer_hash: &str,
-    ) -> Result<Self, ShardError> {
+    pub fn create(path: &Path, vocab_size: usize, tokenizer_hash: &str) -> Result<Self, ShardError> {
         let tmp = path.with_extension("bin.tmp");
-        let io = |e| ShardError::Io {
-            path: tmp.clone(),
-            source: e,
-        };
+        let io = |e| ShardError::Io { path: tmp.clone(), source: e };
         let mut out = BufWriter::with_capacity(1 << 20, File::create(&tmp).map_err(io)?);
         out.write_all(&[0u8; HEADER_BYTES]).map_err(io)?;
         let header = Header {
@@ -41,18 +34,10 @@ impl ShardWriter {
             })?,
             num_tokens: 0,
             num_docs: 0,
-            tokenizer_hash: parse_hash(tokenizer_hash).ok_or_else(|| ShardError::Corrupt {
-                path: path.to_path_buf(),
-                reason: "bad tokenizer hash".into(),
-            })?,
+            tokenizer_hash: parse_hash(tokenizer_hash)
+                .ok_or_else(|| ShardError::Corrupt { path: path.to_path_buf(), reason: "bad tokenizer hash".into() })?,
         };
-        Ok(ShardWriter {
-            path: path.to_path_buf(),
-            tmp,
-            out,
-            header,
-            offsets: vec![0],
-        })
+        Ok(ShardWriter { path: path.to_path_buf(), tmp, out, header, offsets: vec![0] })
     }
 
     /// Number of tokens written so far.
@@ -62,24 +47,15 @@ impl ShardWriter {
 
     /// Appends one document.
     pub fn push_document(&mut self, ids: &[u32]) -> Result<(), ShardError> {
-        let io = |e| ShardError::Io {
-            path: self.tmp.clone(),
-            source: e,
-        };
+        let io = |e| ShardError::Io { path: self.tmp.clone(), source: e };
         if let Some(&bad) = ids.iter().find(|&&id| id >= self.header.vocab_size) {
             return Err(ShardError::Corrupt {
                 path: self.path.clone(),
-                reason: format!(
-                    "token id {bad} is not below the vocabulary size {}",
-                    self.header.vocab_size
-                ),
+                reason: format!("token id {bad} is not below the vocabulary size {}", self.header.vocab_size),
             });
         }
         if self.header.token_bytes == 2 {
-            let bytes: Vec<u8> = ids
-                .iter()
-                .flat_map(|&id| (id as u16).to_le_bytes())
-                .collect();
+            let bytes: Vec<u8> = ids.iter().flat_map(|&id| (id as u16).to_le_bytes()).collect();
             self.out.write_all(&bytes).map_err(io)?;
         } else {
             let bytes: Vec<u8> = ids.iter().flat_map(|&id| id.to_le_bytes()).collect();
@@ -93,10 +69,7 @@ impl ShardWriter {
 
     /// Writes the offset table and header, syncs, and renames the file into place.
     pub fn finish(mut self) -> Result<ShardEntry, ShardError> {
-        let io = |e| ShardError::Io {
-            path: self.tmp.clone(),
-            source: e,
-        };
+        let io = |e| ShardError::Io { path: self.tmp.clone(), source: e };
         let written = HEADER_BYTES as u64 + self.header.num_tokens * self.header.token_bytes as u64;
         let pad = (self.header.offsets_start() - written) as usize;
         self.out.write_all(&vec![0u8; pad]).map_err(io)?;
@@ -107,17 +80,9 @@ impl ShardWriter {
         let file = self.out.into_inner().map_err(|e| io(e.into_error()))?;
         file.sync_all().map_err(io)?;
         drop(file);
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| ShardError::Io {
-            path: self.path.clone(),
-            source: e,
-        })?;
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| ShardError::Io { path: self.path.clone(), source: e })?;
         Ok(ShardEntry {
-            file: self
-                .path
-                .file_name()
-                .expect("shard path has a file name")
-                .to_string_lossy()
-                .into_owned(),
+            file: self.path.file_name().expect("shard path has a file name").to_string_lossy().into_owned(),
             tokens: self.header.num_tokens,
             documents: self.header.num_docs,
         })
@@ -159,16 +124,9 @@ impl SplitWriter {
         }
         if self.current.is_none() {
             let name = format!("{}-{:05}.bin", self.split.as_str(), self.done.len());
-            self.current = Some(ShardWriter::create(
-                &self.dir.join(name),
-                self.vocab_size,
-                &self.hash,
-            )?);
+            self.current = Some(ShardWriter::create(&self.dir.join(name), self.vocab_size, &self.hash)?);
         }
-        self.current
-            .as_mut()
-            .expect("created above")
-            .push_document(ids)
+        self.current.as_mut().expect("created above").push_document(ids)
     }
 
     /// Finishes the last shard; returns every shard written (none if no document was pushed).

@@ -1,0 +1,142 @@
+//! End-to-end tests of `birdie data …` and `birdie tokenizer …` through the real binary.
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn birdie() -> Command {
+    Command::cargo_bin("birdie").unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs and expects exit code 2 with `needle` in the error.
+fn fails_with(args: &[&str], needle: &str) {
+    let out = birdie().args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    assert!(stderr(&out).contains(needle), "{args:?}: expected {needle:?} in: {}", stderr(&out));
+}
+
+#[test]
+fn help_lists_subcommands() {
+    let out = birdie().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for cmd in ["data", "tokenizer", "Exit codes"] {
+        assert!(text.contains(cmd), "{cmd} missing from --help:\n{text}");
+    }
+    let out = birdie().args(["data", "--help"]).output().unwrap();
+    assert!(stdout(&out).contains("prepare") && stdout(&out).contains("stats"));
+}
+
+/// The acceptance run: the bundled corpus prepares into ≥ 5 M train tokens with all three splits.
+#[test]
+fn bundled_corpus_prepares_and_reports_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("shards");
+    let out = birdie().args(["data", "prepare", "--out"]).arg(&out_dir).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = birdie().args(["data", "stats"]).arg(&out_dir).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let tokens = |line: &str, split: &str| -> u64 {
+        let rest = line.strip_prefix(&format!("{split}: ")).unwrap_or_else(|| panic!("{line}"));
+        rest.split(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(tokens(lines[0], "train") >= 5_000_000, "{text}");
+    assert!(tokens(lines[1], "validation") > 50_000, "{text}");
+    assert!(tokens(lines[2], "heldout") > 200_000, "{text}");
+    assert!(lines[3].starts_with("vocab coverage: "), "{text}");
+}
+
+#[test]
+fn user_corpus_with_bad_files_is_prepared_with_counted_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    std::fs::write(corpus.join("good.txt"), "A perfectly ordinary document.\n").unwrap();
+    std::fs::write(corpus.join("empty.txt"), "").unwrap();
+    std::fs::write(corpus.join("binary.txt"), [0x89, b'P', b'N', b'G', 0, 0, 1]).unwrap();
+    std::fs::write(corpus.join("notes.bin"), "ignored").unwrap();
+    let out_dir = dir.path().join("shards");
+    let out = birdie().args(["data", "prepare", "--input"]).arg(&corpus).arg("--out").arg(&out_dir).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("skipped 2 inputs"), "{text}");
+    assert!(text.contains("binary.txt") && text.contains("byte offset"), "{text}");
+    assert!(text.contains("ignored 1 files"), "{text}");
+    let out = birdie().args(["data", "stats"]).arg(&out_dir).output().unwrap();
+    assert!(stdout(&out).contains(" tokens, 1 documents"), "{}", stdout(&out));
+}
+
+#[test]
+fn bad_inputs_fail_with_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let out = p("out");
+
+    std::fs::create_dir(dir.path().join("nothing")).unwrap();
+    std::fs::write(dir.path().join("nothing/readme.pdf"), "x").unwrap();
+    fails_with(&["data", "prepare", "--input", &p("nothing"), "--out", &out], "contains no usable files");
+
+    std::fs::write(p("empty.txt"), "").unwrap();
+    fails_with(&["data", "prepare", "--input", &p("empty.txt"), "--out", &out], "no usable documents");
+
+    std::fs::write(p("bad.jsonl"), "{\"text\": \"fine\"}\nthis is not json\n").unwrap();
+    fails_with(&["data", "prepare", "--input", &p("bad.jsonl"), "--out", &out], "bad.jsonl:2: not valid JSON");
+
+    std::fs::write(p("field.jsonl"), "{\"content\": \"x\"}\n").unwrap();
+    fails_with(&["data", "prepare", "--input", &p("field.jsonl"), "--out", &out], "field.jsonl:1: no field \"text\"");
+
+    birdie_data::write_test_parquet(Path::new(&p("d.parquet")), "body", &[Some("x")]).unwrap();
+    fails_with(&["data", "prepare", "--input", &p("d.parquet"), "--out", &out], "columns found: body, id");
+
+    std::fs::write(p("tok.json"), "{\"version\": oops").unwrap();
+    fails_with(&["data", "prepare", "--tokenizer", &p("tok.json"), "--out", &out], "tok.json");
+
+    fails_with(&["data", "stats", &p("no-such-dir")], "no-such-dir");
+}
+
+#[test]
+fn shards_from_another_tokenizer_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("t.txt");
+    std::fs::write(&text, "alpha beta gamma delta ".repeat(200)).unwrap();
+    let tok = dir.path().join("small.json");
+    let out = birdie()
+        .args(["tokenizer", "train", "--vocab-size", "900", "--input"])
+        .arg(&text)
+        .arg("--out")
+        .arg(&tok)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shards = dir.path().join("shards");
+    let out = birdie().args(["data", "prepare", "--input"]).arg(&text).arg("--out").arg(&shards).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    fails_with(
+        &["data", "stats", &shards.to_string_lossy(), "--tokenizer", &tok.to_string_lossy()],
+        "were made with tokenizer",
+    );
+}
+
+#[test]
+fn encode_decode_roundtrip_through_cli() {
+    let out = birdie().args(["tokenizer", "encode", "Call me Ishmael."]).output().unwrap();
+    assert!(out.status.success());
+    let ids = stdout(&out).trim().to_string();
+    let mut args = vec!["tokenizer", "decode"];
+    args.extend(ids.split(' '));
+    let out = birdie().args(&args).output().unwrap();
+    assert_eq!(stdout(&out), "Call me Ishmael.\n");
+    fails_with(&["tokenizer", "decode", "99999"], "outside the vocabulary");
+}

@@ -1,0 +1,45 @@
+//! A 100 MB single-line file through `birdie data prepare` (its own test binary, so it runs alone).
+
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+
+/// A 100 MB file that is one single line prepares in under 60 s and under 2 GB of memory.
+#[test]
+fn hundred_megabyte_single_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("line.txt");
+    let words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"];
+    let mut line = String::with_capacity(100 << 20);
+    let mut i = 0usize;
+    while line.len() < 100 << 20 {
+        line.push_str(words[(i * 7 + i / 10) % words.len()]);
+        line.push(' ');
+        i += 1;
+    }
+    std::fs::write(&path, &line).unwrap();
+    drop(line);
+    let start = Instant::now();
+    let out = Command::cargo_bin("birdie")
+        .unwrap()
+        .args(["data", "prepare", "--input"])
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.path().join("s"))
+        .output()
+        .unwrap();
+    let elapsed = start.elapsed();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+    let peak_kib = children_peak_rss_kib();
+    assert!(peak_kib < 2 * 1024 * 1024, "peak RSS {} MiB", peak_kib / 1024);
+}
+
+fn children_peak_rss_kib() -> i64 {
+    // SAFETY: getrusage writes into the zeroed struct we own.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        assert_eq!(libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage), 0);
+        usage.ru_maxrss
+    }
+}
