@@ -126,7 +126,11 @@ pub struct SpecialTokens {
 
 impl SpecialTokens {
     /// Looks every special token up with `token_to_id`; returns the texts that are missing.
-    pub(crate) fn resolve(token_to_id: impl Fn(&str) -> Option<u32>) -> Result<Self, Vec<String>> {
+    pub fn from_ids(token_to_id: impl Fn(&str) -> Option<u32>) -> Result<Self, Vec<String>> {
+        Self::resolve(token_to_id)
+    }
+
+    fn resolve(token_to_id: impl Fn(&str) -> Option<u32>) -> Result<Self, Vec<String>> {
         let mut missing = Vec::new();
         let mut id = |t: &str| {
             token_to_id(t).unwrap_or_else(|| {

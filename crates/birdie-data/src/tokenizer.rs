@@ -88,7 +88,7 @@ impl Tokenizer {
     }
 
     fn from_inner(mut inner: tokenizers::Tokenizer) -> Result<Self, TokenizerError> {
-        let added = match SpecialTokens::resolve(|t| inner.token_to_id(t)) {
+        let added = match SpecialTokens::from_ids(|t| inner.token_to_id(t)) {
             Ok(_) => Vec::new(),
             Err(missing) => {
                 let tokens: Vec<AddedToken> = missing.iter().map(|t| AddedToken::from(t.clone(), true)).collect();
@@ -97,7 +97,7 @@ impl Tokenizer {
                 missing
             }
         };
-        let specials = SpecialTokens::resolve(|t| inner.token_to_id(t)).map_err(|missing| TokenizerError::Run {
+        let specials = SpecialTokens::from_ids(|t| inner.token_to_id(t)).map_err(|missing| TokenizerError::Run {
             op: "register special tokens",
             reason: format!("still missing {missing:?}"),
         })?;

@@ -1,0 +1,16 @@
+//! birdie-core: the Birdie procedure's data side, with no ML-framework dependency.
+//!
+//! - [`objectives`]: the eight pre-training objectives on token ids (spec §1);
+//! - [`Arm`] / [`ObjectiveSpec`]: one entry of the objective mixture, with paradigm placement and length range;
+//! - [`packing`]: the packed batch format of spec §2 (`PackedBatch`);
+//! - [`SampleRng`]: the seeded generator every random draw comes from.
+
+pub mod arm;
+pub mod objectives;
+pub mod packing;
+pub mod rng;
+
+pub use arm::{Arm, ArmError, ObjectiveSpec, ParadigmPlacement};
+pub use objectives::{Objective, Sample, SampleError};
+pub use packing::{Batcher, PackedBatch, Packer};
+pub use rng::SampleRng;
