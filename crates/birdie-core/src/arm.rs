@@ -48,9 +48,7 @@ impl ObjectiveSpec {
             "copying" => ObjectiveSpec::Copying(Default::default()),
             "deshuffling" => ObjectiveSpec::Deshuffling(Default::default()),
             "autoencoding" => ObjectiveSpec::Autoencoding(Default::default()),
-            "autoencoding_with_deshuffling" => {
-                ObjectiveSpec::AutoencodingWithDeshuffling(AutoencodingParams::with_deshuffling())
-            }
+            "autoencoding_with_deshuffling" => ObjectiveSpec::AutoencodingWithDeshuffling(Default::default()),
             "selective_copying" => ObjectiveSpec::SelectiveCopying(Default::default()),
             _ => return None,
         })
@@ -115,8 +113,8 @@ impl ObjectiveSpec {
                     bad("tokens_per_mask", p.tokens_per_mask.to_string(), "at least 1")
                 } else if p.max_mask_spans == 0 || p.max_mask_spans > SENTINEL_COUNT {
                     bad("max_mask_spans", p.max_mask_spans.to_string(), "1 to 512 (the sentinel tokens available)")
-                } else if !(0.0..=1.0).contains(&p.deshuffle_fraction) {
-                    bad("deshuffle_fraction", p.deshuffle_fraction.to_string(), "a fraction in [0, 1]")
+                } else if let Some(f) = p.deshuffle_fraction.filter(|f| !(0.0..=1.0).contains(f)) {
+                    bad("deshuffle_fraction", f.to_string(), "a fraction in [0, 1]")
                 } else {
                     Ok(())
                 }
@@ -148,9 +146,8 @@ impl ObjectiveSpec {
             ObjectiveSpec::Infilling(p) => Box::new(InfillingObjective::new(p)),
             ObjectiveSpec::Copying(p) => Box::new(CopyingObjective(p)),
             ObjectiveSpec::Deshuffling(p) => Box::new(DeshufflingObjective(p)),
-            ObjectiveSpec::Autoencoding(p) | ObjectiveSpec::AutoencodingWithDeshuffling(p) => {
-                Box::new(AutoencodingObjective::new(p))
-            }
+            ObjectiveSpec::Autoencoding(p) => Box::new(AutoencodingObjective::new(p, false)),
+            ObjectiveSpec::AutoencodingWithDeshuffling(p) => Box::new(AutoencodingObjective::new(p, true)),
             ObjectiveSpec::SelectiveCopying(p) => Box::new(SelectiveCopyingObjective::new(p)),
         }
     }
@@ -332,6 +329,19 @@ mod tests {
             arm.apply(&text(5), 512, &st, &mut SampleRng::from_seed_u64(0)),
             Err(SampleError::TooShort { needed: 10, got: 5 })
         ));
+    }
+
+    /// B3 regression: the `autoencoding_with_deshuffling` arm with default parameters really shuffles runs.
+    #[test]
+    fn default_autoencoding_with_deshuffling_shuffles() {
+        let st = specials();
+        let arm = Arm::default_for(ObjectiveSpec::default_for("autoencoding_with_deshuffling").unwrap());
+        let shuffled = (0..10).any(|seed| {
+            let s = arm.apply(&text(2000), 600, &st, &mut SampleRng::from_seed_u64(seed)).unwrap();
+            let kept: Vec<u32> = s.input[1..].iter().copied().filter(|t| !st.sentinels().contains(t)).collect();
+            kept.windows(2).any(|w| w[0] > w[1])
+        });
+        assert!(shuffled);
     }
 
     #[test]

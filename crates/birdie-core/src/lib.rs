@@ -6,6 +6,7 @@
 //! - [`SampleRng`]: the seeded generator every random draw comes from.
 
 pub mod arm;
+pub mod config;
 pub mod objectives;
 pub mod packing;
 pub mod rng;

@@ -22,8 +22,10 @@ pub struct AutoencodingParams {
     pub tokens_per_mask: f64,
     /// Most spans per sample (≤ 512 sentinels).
     pub max_mask_spans: usize,
-    /// Share of unmasked runs that are permuted, in [0, 1]; 0 = plain autoencoding.
-    pub deshuffle_fraction: f64,
+    /// Share of unmasked runs that are permuted, in [0, 1]. Unset: 0 for `autoencoding`, 0.75 for
+    /// `autoencoding_with_deshuffling` (reference `deshuffling_percentage`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deshuffle_fraction: Option<f64>,
     /// Passes before giving up when no span was masked.
     pub max_attempts: usize,
 }
@@ -34,30 +36,30 @@ impl Default for AutoencodingParams {
             corruption_rate: 0.5,
             tokens_per_mask: 3.0,
             max_mask_spans: 512,
-            deshuffle_fraction: 0.0,
+            deshuffle_fraction: None,
             max_attempts: 100,
         }
     }
 }
 
-impl AutoencodingParams {
-    /// Defaults of `autoencoding_with_deshuffling` (reference: `deshuffling_percentage = 0.75`).
-    pub fn with_deshuffling() -> Self {
-        AutoencodingParams { deshuffle_fraction: 0.75, ..Self::default() }
-    }
-}
+/// Run-shuffling share of `autoencoding_with_deshuffling` when unset (reference `deshuffling_percentage`).
+pub const DEFAULT_DESHUFFLE_FRACTION: f64 = 0.75;
 
 /// Autoencoding (+ deshuffling).
 #[derive(Debug, Clone)]
 pub struct AutoencodingObjective {
     params: AutoencodingParams,
+    deshuffle_fraction: f64,
     masker: StochasticMasker,
 }
 
 impl AutoencodingObjective {
-    pub fn new(params: AutoencodingParams) -> Self {
+    /// `with_deshuffling` selects the default run-shuffling share when the parameters leave it unset.
+    pub fn new(params: AutoencodingParams, with_deshuffling: bool) -> Self {
         let masker = StochasticMasker::new(params.corruption_rate, params.tokens_per_mask);
-        AutoencodingObjective { params, masker }
+        let default = if with_deshuffling { DEFAULT_DESHUFFLE_FRACTION } else { 0.0 };
+        let deshuffle_fraction = params.deshuffle_fraction.unwrap_or(default);
+        AutoencodingObjective { params, deshuffle_fraction, masker }
     }
 }
 
@@ -110,7 +112,7 @@ impl Objective for AutoencodingObjective {
         runs.push((pos, text.len()));
         let mut order: Vec<usize> = (0..runs.len()).collect();
         let nonempty: Vec<usize> = (0..runs.len()).filter(|&r| runs[r].0 < runs[r].1).collect();
-        let m = (self.params.deshuffle_fraction * nonempty.len() as f64).round() as usize;
+        let m = (self.deshuffle_fraction * nonempty.len() as f64).round() as usize;
         if m >= 2 {
             let chosen: Vec<usize> = index::sample(rng, nonempty.len(), m).into_iter().map(|k| nonempty[k]).collect();
             let mut perm = chosen.clone();
@@ -142,7 +144,7 @@ mod tests {
     #[test]
     fn label_is_the_text_and_input_has_sentinels() {
         let st = specials();
-        let obj = AutoencodingObjective::new(AutoencodingParams::default());
+        let obj = AutoencodingObjective::new(AutoencodingParams::default(), false);
         for seed in 0..10 {
             let s = obj.apply(&text(2000), 600, &st, &mut SampleRng::from_seed_u64(seed)).unwrap();
             assert_eq!(s.label, text(2000)[..s.consumed]);
@@ -158,7 +160,10 @@ mod tests {
     #[test]
     fn deshuffling_permutes_runs_but_keeps_their_tokens() {
         let st = specials();
-        let obj = AutoencodingObjective::new(AutoencodingParams { deshuffle_fraction: 1.0, ..Default::default() });
+        let obj = AutoencodingObjective::new(
+            AutoencodingParams { deshuffle_fraction: Some(1.0), ..Default::default() },
+            true,
+        );
         let mut any_shuffled = false;
         for seed in 0..10 {
             let s = obj.apply(&text(2000), 600, &st, &mut SampleRng::from_seed_u64(seed)).unwrap();
@@ -179,7 +184,7 @@ mod tests {
     #[test]
     fn two_token_text() {
         let st = specials();
-        let obj = AutoencodingObjective::new(AutoencodingParams::default());
+        let obj = AutoencodingObjective::new(AutoencodingParams::default(), false);
         let s = obj.apply(&text(2), 100, &st, &mut SampleRng::from_seed_u64(1)).unwrap();
         assert_eq!(s.label, text(2)[..s.consumed]);
     }
