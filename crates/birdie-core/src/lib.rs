@@ -9,9 +9,11 @@ pub mod arm;
 pub mod config;
 pub mod objectives;
 pub mod packing;
+pub mod pipeline;
 pub mod rng;
 
 pub use arm::{Arm, ArmError, ObjectiveSpec, ParadigmPlacement};
 pub use objectives::{Objective, Sample, SampleError};
 pub use packing::{Batcher, PackedBatch, Packer};
+pub use pipeline::{Pipeline, PipelineConfig, PipelineError, PipelineState};
 pub use rng::SampleRng;

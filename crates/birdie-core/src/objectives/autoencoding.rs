@@ -70,6 +70,7 @@ impl MaskBudget for AutoencodeBudget {
     fn fits_span(&self, i: usize, len: usize, spans: usize, masked: usize) -> bool {
         (i - masked) + spans + 1 + i + len <= self.0
     }
+    #[allow(clippy::int_plus_one)] // written as the budget formula: kept + 1, sentinels, label + 1
     fn fits_keep(&self, i: usize, spans: usize, masked: usize) -> bool {
         (i - masked + 1) + spans + i + 1 <= self.0
     }

@@ -7,18 +7,12 @@ use super::{Objective, Sample, SampleError};
 use crate::rng::SampleRng;
 
 /// Parameters of next-token prediction.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NextTokenParams {
     /// Reference-compatible mode (spec B2): the text is also placed in the input, which makes the task copying.
     /// Default false.
     pub duplicate_text: bool,
-}
-
-impl Default for NextTokenParams {
-    fn default() -> Self {
-        NextTokenParams { duplicate_text: false }
-    }
 }
 
 /// Next-token prediction.

@@ -216,8 +216,11 @@ pub(crate) mod tests {
     use super::super::testing::{specials, text};
     use super::*;
 
-    /// (start delimiter, span, end delimiter) triples of a sample, by number.
-    pub(crate) fn requests(s: &Sample, st: &SpecialTokens) -> (Vec<u32>, Vec<(Vec<u32>, Vec<u32>, Vec<u32>)>) {
+    /// (start delimiter, span, end delimiter) of one request.
+    type Triple = (Vec<u32>, Vec<u32>, Vec<u32>);
+
+    /// The context and the request triples of a sample, by number.
+    pub(crate) fn requests(s: &Sample, st: &SpecialTokens) -> (Vec<u32>, Vec<Triple>) {
         let find = st.marker(Marker::Find);
         let (ctx_open, ctx_close) = (st.marker(Marker::Context), st.marker(Marker::ContextEnd));
         let o = s.input.iter().position(|&t| t == ctx_open).unwrap();

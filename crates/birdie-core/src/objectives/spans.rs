@@ -4,8 +4,8 @@
 //!   corruption rate `r ~ U(0.5c, min(0.95, 2c))` and a span length `ℓ ~ Poisson(μ)` clamped to
 //!   `[max(1, μ/3), 3μ]` are drawn, and a span starts there with probability `r/ℓ`; otherwise one token is kept.
 //!   Per-position decisions give slightly more than the nominal rate for short spans (measured in spec §1.5).
-//!   The length is drawn only when a span could start (`u < r / min_span`), which skips most Poisson draws and
-//!   changes nothing except within `min_span` tokens of the end, where lengths are cut to the text left.
+//!   The length is drawn only when a span could start (`u < r / min(min_span, tokens left)`), which skips most
+//!   Poisson draws without changing the distribution.
 //! - [`t5_spans`]: T5's exact masker: `round(n·c)` noise tokens in `round(noise/μ)` spans, span and gap lengths from
 //!   uniform random partitions, the text starting with kept tokens.
 
@@ -74,8 +74,8 @@ pub(crate) fn stochastic_spans(
     while i < n && spans.len() < max_spans {
         let r = rng.random_range(masker.min_rate..=masker.max_rate);
         let u: f64 = rng.random();
-        // A span can only start if u < r / ℓ for some allowed ℓ ≥ min_span.
-        if u < r / masker.min_span {
+        // A span can only start if u < r / ℓ for some allowed ℓ ≥ min(min_span, tokens left).
+        if u < r / masker.min_span.min((n - i) as f64) {
             let len = masker.draw_len(rng).min((n - i) as f64).floor().max(1.0);
             if u < r / len {
                 let len = len as usize;
