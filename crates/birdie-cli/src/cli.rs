@@ -33,6 +33,64 @@ pub enum Command {
     /// Train, inspect and use tokenizers.
     #[command(subcommand)]
     Tokenizer(TokenizerCommand),
+    /// Show what one objective makes of a text: decoded input, label and the packed row.
+    Preview(PreviewArgs),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// Objective registry name: next_token_prediction, prefix_language_modeling, infilling, copying, deshuffling,
+    /// autoencoding, autoencoding_with_deshuffling, selective_copying (hyphens accepted).
+    #[arg(long)]
+    pub objective: String,
+    /// Objective parameter, e.g. --set corruption_rate=0.5 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Text to transform (default: the first chapter of Moby-Dick from the bundled corpus).
+    #[arg(long, conflicts_with = "shard")]
+    pub text: Option<String>,
+    /// Take the first train document of this shard directory instead.
+    #[arg(long)]
+    pub shard: Option<PathBuf>,
+    /// Token budget of the sample (input + label).
+    #[arg(long, default_value_t = 256)]
+    pub budget: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Tokenizer file; default: the bundled birdie tokenizer.
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
+    /// Print every packed position (default: the first 48).
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Throughput of the data pipeline: packed tokens/s, samples/s, fill rate, per-arm shares.
+    Pipeline(BenchPipelineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPipelineArgs {
+    /// Objective mixture: a preset name (birdie, ul2, ul2-decoder, ntp, fixed-ratio) or a TOML file of [[arms]].
+    #[arg(long, default_value = "birdie")]
+    pub config: String,
+    /// Shard directory (default: the bundled corpus, prepared into the cache on first use).
+    #[arg(long)]
+    pub shards: Option<PathBuf>,
+    #[arg(long, default_value_t = 2048)]
+    pub seq: usize,
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    /// Measurement time after a short warm-up.
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Subcommand)]

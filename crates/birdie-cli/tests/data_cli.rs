@@ -140,3 +140,72 @@ fn encode_decode_roundtrip_through_cli() {
     assert_eq!(stdout(&out), "Call me Ishmael.\n");
     fails_with(&["tokenizer", "decode", "99999"], "outside the vocabulary");
 }
+
+/// `birdie preview` works for every objective on a ~40-word text with budget 256, hyphenated names included.
+#[test]
+fn preview_every_objective() {
+    let text = "Bird songs fill the early morning air. The sun rises over the quiet hills and the river runs on, \
+                past the old mill and the sleeping town, where children will soon wake to the smell of bread.";
+    for name in [
+        "next_token_prediction",
+        "prefix-language-modeling",
+        "infilling",
+        "copying",
+        "deshuffling",
+        "autoencoding",
+        "autoencoding_with_deshuffling",
+        "selective-copying",
+    ] {
+        let out = birdie().args(["preview", "--objective", name, "--text", text, "--budget", "256"]).output().unwrap();
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let s = stdout(&out);
+        assert!(s.contains("--- input") && s.contains("--- label") && s.contains("packed row"), "{name}: {s}");
+    }
+    let out = birdie()
+        .args([
+            "preview",
+            "--objective",
+            "infilling",
+            "--set",
+            "corruption_rate=0.5",
+            "--set",
+            "masker=t5",
+            "--text",
+            text,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("corruption_rate = 0.5"));
+    fails_with(
+        &["preview", "--objective", "infilling", "--set", "corruption_rat=0.5", "--text", text],
+        "corruption_rat",
+    );
+    fails_with(&["preview", "--objective", "teleport", "--text", text], "unknown objective \"teleport\"");
+}
+
+#[test]
+fn bench_pipeline_reports_rate_fill_and_shares() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("t.jsonl");
+    let lines: Vec<String> = (0..200)
+        .map(|i| format!("{{\"text\": \"{}\"}}", format!("document {i} says something. ").repeat(40)))
+        .collect();
+    std::fs::write(&text, lines.join("\n")).unwrap();
+    let shards = dir.path().join("shards");
+    let out = birdie().args(["data", "prepare", "--input"]).arg(&text).arg("--out").arg(&shards).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = birdie()
+        .args(["bench", "pipeline", "--seconds", "0.5", "--seq", "512", "--batch", "4", "--shards"])
+        .arg(&shards)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    let first = s.lines().next().unwrap();
+    assert!(first.starts_with("packed: ") && first.ends_with("tokens/s"), "{s}");
+    let rate: f64 = first["packed: ".len()..].split(' ').next().unwrap().parse().unwrap();
+    assert!(rate > 0.0);
+    assert!(s.lines().any(|l| l.starts_with("fill: ")), "{s}");
+    assert!(s.contains("selective_copying"), "{s}");
+}

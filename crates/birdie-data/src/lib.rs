@@ -16,7 +16,7 @@ pub mod special_tokens;
 mod tokenizer;
 
 pub use corpus::{BundledCorpus, Document, Format, IngestError, ReadOptions, Split, TxtDocuments};
-pub use prepare::{prepare, CorpusSource, PrepareError, PrepareOptions, PrepareReport};
+pub use prepare::{ensure_bundled_shards, prepare, CorpusSource, PrepareError, PrepareOptions, PrepareReport};
 pub use shard::{DocTokens, Shard, ShardError, ShardIndex, ShardSet};
 pub use special_tokens::{Marker, Paradigm, SpecialTokens, SENTINEL_COUNT};
 pub use tokenizer::{Tokenizer, TokenizerError};

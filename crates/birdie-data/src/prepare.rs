@@ -280,3 +280,23 @@ impl<'a> Run<'a> {
         Ok(self.report)
     }
 }
+
+/// The bundled corpus's shards for `tokenizer` under `cache_dir/shards/bundled-<hash>`, prepared on first use.
+/// Returns the directory.
+pub fn ensure_bundled_shards(
+    tokenizer: &Tokenizer,
+    cache_dir: &Path,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<PathBuf, PrepareError> {
+    let dir = cache_dir.join("shards").join(format!("bundled-{}", &tokenizer.hash()[..16]));
+    if crate::shard::ShardSet::open_for(&dir, tokenizer).is_ok() {
+        return Ok(dir);
+    }
+    // A missing or broken cache is rebuilt in a fresh directory and moved into place.
+    let tmp = cache_dir.join("shards").join(format!(".bundled-{}.tmp", &tokenizer.hash()[..16]));
+    let _ = std::fs::remove_dir_all(&tmp);
+    prepare(&CorpusSource::Bundled, tokenizer, &tmp, &PrepareOptions::default(), progress)?;
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::rename(&tmp, &dir).map_err(|e| PrepareError::Io { path: dir.clone(), source: e })?;
+    Ok(dir)
+}

@@ -1,9 +1,11 @@
 //! One module per command group; each turns parsed arguments into library calls and prints results.
 
+mod bench;
 mod data;
+mod preview;
 mod tokenizer;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use birdie_data::Tokenizer;
@@ -14,7 +16,34 @@ pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Data(c) => data::run(c),
         Command::Tokenizer(c) => tokenizer::run(c),
+        Command::Preview(args) => preview::run(args),
+        Command::Bench(c) => bench::run(c),
     }
+}
+
+/// birdie's cache directory: `$BIRDIE_CACHE_DIR`, else `$XDG_CACHE_HOME/birdie`, else `~/.cache/birdie`.
+pub fn cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("BIRDIE_CACHE_DIR") {
+        return PathBuf::from(d);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"));
+    base.join("birdie")
+}
+
+/// Shards of the bundled corpus for `tok`, prepared into the cache on first use.
+pub fn bundled_shards(tok: &Tokenizer) -> anyhow::Result<PathBuf> {
+    let cache = cache_dir();
+    let bar = crate::progress::bytes_bar("preparing");
+    let dir = birdie_data::ensure_bundled_shards(tok, &cache, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .with_context(|| format!("preparing the bundled corpus under {}", cache.display()))?;
+    bar.finish_and_clear();
+    Ok(dir)
 }
 
 /// The tokenizer at `path`, or the bundled one; warns about special tokens that had to be added.
