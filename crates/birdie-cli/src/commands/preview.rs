@@ -52,7 +52,7 @@ pub fn run(args: PreviewArgs) -> anyhow::Result<()> {
     let n = b.filled();
     let shown = if args.all { n } else { n.min(48) };
     writeln!(out, "\n--- packed row (mask 1 = prefix, 3 = target) ---")?;
-    writeln!(out, "{:>5}  {:>4}  {:<24} {}", "pos", "mask", "input token", "label token")?;
+    writeln!(out, "{:>5}  {:>4}  {:<24} label token", "pos", "mask", "input token")?;
     let show = |id: i32| -> String {
         if id == IGNORE_INDEX {
             "-".to_string()
