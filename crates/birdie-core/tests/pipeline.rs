@@ -196,3 +196,18 @@ fn validation_batches_cover_every_arm_and_are_fixed() {
         check_batch(batch);
     }
 }
+
+#[test]
+fn impossible_sizes_are_rejected_at_start() {
+    let err = match Pipeline::start(
+        PipelineConfig { seq_len: 16, ..config(1) },
+        preset("birdie").unwrap(),
+        specials(),
+        documents(10, 9),
+        None,
+    ) {
+        Err(e) => e,
+        Ok(_) => panic!("accepted a sequence shorter than selective copying's minimum"),
+    };
+    assert!(err.to_string().contains("selective_copying"), "{err}");
+}

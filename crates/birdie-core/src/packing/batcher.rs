@@ -95,3 +95,51 @@ mod tests {
         assert_eq!(b.max_remaining(), 10);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::packing::IGNORE_INDEX;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Rows never overflow, segments restart at 1 per row and never straddle rows, labels sit exactly on the
+        /// mask-3 positions, and every added sample is found back in its row.
+        #[test]
+        fn batcher_invariants(samples in prop::collection::vec((1usize..40, 1usize..40), 1..60), rows in 1usize..5) {
+            let seq = 64;
+            let mut b = Batcher::new(rows, seq, 2);
+            let mut added = Vec::new();
+            for (n, m) in samples {
+                let input: Vec<u32> = (0..n as u32).map(|i| 1000 + i).collect();
+                let label: Vec<u32> = (0..m as u32).map(|i| 2000 + i).collect();
+                if b.add(&input, &label, 0).is_ok() {
+                    added.push((input, label));
+                }
+            }
+            let batch = b.take();
+            prop_assert_eq!(batch.segments.len(), added.len());
+            for r in 0..rows {
+                let seg = batch.row(&batch.segment_ids, r);
+                let mask = batch.row(&batch.attention_mask, r);
+                let lab = batch.row(&batch.label_ids, r);
+                let mut next = 1;
+                for p in 0..seq {
+                    prop_assert_eq!(mask[p] == 3, lab[p] != IGNORE_INDEX);
+                    if seg[p] != 0 && (p == 0 || seg[p - 1] != seg[p]) {
+                        prop_assert_eq!(seg[p], next);
+                        next += 1;
+                    }
+                }
+            }
+            for (info, (input, label)) in batch.segments.iter().zip(&added) {
+                let o = info.row * seq + info.start;
+                let ids: Vec<u32> = batch.input_ids[o..o + input.len()].iter().map(|&x| x as u32).collect();
+                prop_assert_eq!(&ids, input);
+                let labs: Vec<u32> = batch.label_ids[o + input.len()..o + input.len() + label.len()].iter().map(|&x| x as u32).collect();
+                prop_assert_eq!(&labs, label);
+                prop_assert_eq!(batch.input_ids[o + input.len()], 2);
+            }
+        }
+    }
+}

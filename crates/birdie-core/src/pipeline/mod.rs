@@ -198,11 +198,12 @@ impl Pipeline {
                 config.batch_size, config.seq_len, config.workers, config.streams
             )));
         }
-        let largest_min = arms.iter().map(Arm::min_budget).min().unwrap_or(0);
-        if largest_min > config.seq_len {
+        if let Some(arm) = arms.iter().find(|a| a.min_budget() > config.seq_len) {
             return Err(PipelineError::Config(format!(
-                "sequence length {} is shorter than any arm's minimum budget ({largest_min})",
-                config.seq_len
+                "sequence length {} is shorter than the minimum of arm \"{}\" ({} tokens)",
+                config.seq_len,
+                arm.name,
+                arm.min_budget()
             )));
         }
         let num_docs = source.num_docs();
