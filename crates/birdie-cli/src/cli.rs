@@ -72,6 +72,21 @@ pub struct PreviewArgs {
 pub enum BenchCommand {
     /// Throughput of the data pipeline: packed tokens/s, samples/s, fill rate, per-arm shares.
     Pipeline(BenchPipelineArgs),
+    /// The fused scan, forward + backward, against the memory bandwidth of a triad measured in the same run.
+    Scan(BenchScanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchScanArgs {
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 2048)]
+    pub seq: usize,
+    #[arg(long, default_value_t = 1024)]
+    pub width: usize,
+    /// Timed repetitions (the median is reported).
+    #[arg(long, default_value_t = 10)]
+    pub reps: usize,
 }
 
 #[derive(Debug, Args)]

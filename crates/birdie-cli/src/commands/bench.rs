@@ -12,12 +12,68 @@ use birdie_core::{Arm, Pipeline, PipelineConfig};
 use birdie_data::{ShardSet, Split};
 
 use super::{bundled_shards, load_tokenizer};
-use crate::cli::{BenchCommand, BenchPipelineArgs};
+use crate::cli::{BenchCommand, BenchPipelineArgs, BenchScanArgs};
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Pipeline(args) => pipeline(args),
+        BenchCommand::Scan(args) => scan(args),
     }
+}
+
+/// Median seconds of `reps` runs of `f` after one warm-up run.
+fn median_secs(reps: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut times: Vec<f64> = (0..reps.max(1))
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+fn scan(args: BenchScanArgs) -> anyhow::Result<()> {
+    use birdie_models::ops::linear_scan::{scan_backward_slices, scan_forward_slices, ScanDims, ScanDirection};
+    use rayon::prelude::*;
+
+    let (bs, t, d) = (args.batch, args.seq, args.width);
+    let n = bs * t * d;
+    let a: Vec<f32> = (0..n).map(|i| 0.5 + 0.4 * ((i % 97) as f32 / 97.0)).collect();
+    let b: Vec<f32> = (0..n).map(|i| ((i % 89) as f32 / 89.0) - 0.5).collect();
+    let g: Vec<f32> = (0..n).map(|i| ((i % 83) as f32 / 83.0) - 0.5).collect();
+    let r: Vec<f32> = (0..bs * t).map(|i| if i % 512 == 0 { 1.0 } else { 0.0 }).collect();
+    let mut h = vec![0f32; n];
+    let (mut da, mut db) = (vec![0f32; n], vec![0f32; n]);
+    let dims = ScanDims { seq: t, width: d, direction: ScanDirection::Forward };
+    let fwd = median_secs(args.reps, || scan_forward_slices(&a, &b, &r, &mut h, dims));
+    let bwd = median_secs(args.reps, || scan_backward_slices(&g, &a, &r, &h, (&mut da, &mut db), dims));
+    // Triad x = y + s·z over arrays of the same size, in parallel: 12 bytes per element.
+    let mut x = vec![0f32; n];
+    let triad = median_secs(args.reps, || {
+        x.par_chunks_mut(1 << 16).zip(a.par_chunks(1 << 16)).zip(b.par_chunks(1 << 16)).for_each(|((x, y), z)| {
+            for i in 0..x.len() {
+                x[i] = y[i] + 1.5 * z[i];
+            }
+        })
+    });
+    let bytes = 12.0 * n as f64;
+    let scan_bw = 2.0 * bytes / (fwd + bwd);
+    let triad_bw = bytes / triad;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "scan: {:.0}% of triad", 100.0 * scan_bw / triad_bw)?;
+    writeln!(
+        out,
+        "forward {:.2} ms, backward {:.2} ms at {bs} × {t} × {d} f32 ({} threads): {:.1} GB/s effective (12 bytes/element/pass)",
+        fwd * 1e3,
+        bwd * 1e3,
+        rayon::current_num_threads(),
+        scan_bw / 1e9
+    )?;
+    writeln!(out, "triad: {:.2} ms, {:.1} GB/s", triad * 1e3, triad_bw / 1e9)?;
+    Ok(())
 }
 
 /// Arms of a preset name or a TOML file.

@@ -1,0 +1,6 @@
+//! Fused ops: a burn backend extension per op (`#[backend_extension(Autodiff, Flex)]`), a Flex CPU kernel, one
+//! hand-written backward, and a `_reference` twin built from ordinary tensor ops that tests compare against.
+
+pub mod linear_scan;
+
+pub use linear_scan::{linear_scan, linear_scan_reference, ScanDirection};
