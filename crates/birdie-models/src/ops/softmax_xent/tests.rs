@@ -1,0 +1,69 @@
+//! The fused loss against the tensor-op reference (value and gradient) and hand-worked values.
+
+use std::sync::Arc;
+
+use burn::prelude::*;
+
+use super::*;
+
+fn logits(n: usize, v: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed;
+    (0..n * v)
+        .map(|_| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 8.0
+        })
+        .collect()
+}
+
+fn run(z: &[f32], labels: &[i32], v: usize, fused: bool) -> (f32, Vec<f32>) {
+    let device = Device::flex().autodiff();
+    let n = labels.len();
+    let x = Tensor::<2>::from_data(TensorData::new(z.to_vec(), [n, v]), &device).require_grad();
+    let loss = if fused {
+        softmax_cross_entropy(x.clone(), Arc::new(labels.to_vec()))
+    } else {
+        softmax_cross_entropy_reference(x.clone(), labels)
+    };
+    let grads = (loss.clone() * 3.0).backward();
+    let l = loss.into_data().try_to_vec::<f32>().unwrap()[0];
+    (l, x.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap())
+}
+
+#[test]
+fn matches_reference_with_ignored_rows() {
+    let (n, v) = (37, 53);
+    let z = logits(n, v, 1);
+    let labels: Vec<i32> = (0..n).map(|i| if i % 4 == 1 { IGNORE_INDEX } else { ((i * 7) % v) as i32 }).collect();
+    let (l1, g1) = run(&z, &labels, v, true);
+    let (l0, g0) = run(&z, &labels, v, false);
+    assert!((l1 - l0).abs() <= 1e-4 * (1.0 + l0.abs()), "{l1} vs {l0}");
+    for (i, (a, b)) in g1.iter().zip(&g0).enumerate() {
+        assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "grad[{i}]: {a} vs {b}");
+    }
+    // Ignored rows get no gradient.
+    assert!(g1[v..2 * v].iter().all(|&x| x == 0.0));
+}
+
+#[test]
+fn hand_worked_value() {
+    // Uniform logits over 4 classes: loss = ln 4 for every labelled row; the ignored row changes nothing.
+    let (l, g) = run(&[0.0; 12], &[2, IGNORE_INDEX, 0], 4, true);
+    assert!((l - 4f32.ln()).abs() < 1e-6);
+    // d/dz = 3 · (1/2) · (1/4 − [v = y]).
+    assert!((g[0] - 0.375).abs() < 1e-6 && (g[2] + 1.125).abs() < 1e-6);
+}
+
+#[test]
+fn all_ignored_is_zero() {
+    let (l, g) = run(&[1.0; 6], &[IGNORE_INDEX, IGNORE_INDEX], 3, true);
+    assert_eq!(l, 0.0);
+    assert!(g.iter().all(|&x| x == 0.0));
+}
+
+#[test]
+fn large_logits_stay_finite() {
+    let (l, g) = run(&[1000.0, -1000.0, 0.0], &[1], 3, true);
+    assert!((l - 2000.0).abs() < 1e-2, "{l}");
+    assert!(g.iter().all(|x| x.is_finite()));
+}
