@@ -1,0 +1,170 @@
+//! CPU kernels of the fused RG-LRU: gates elementwise (parallel over the batch), then the scan kernels.
+
+use burn::backend::flex::FlexTensor;
+use burn::backend::TensorMetadata;
+use burn::prelude::*;
+use rayon::prelude::*;
+
+use super::super::linear_scan::{scan_backward_slices, scan_forward_slices, ScanDims, ScanDirection};
+use super::{C, MAX_SQRT_GRADIENT};
+
+fn contiguous(t: &FlexTensor) -> FlexTensor {
+    if t.is_contiguous() && t.layout().start_offset() == 0 {
+        t.clone()
+    } else {
+        t.to_contiguous()
+    }
+}
+
+/// Contiguous copies of the op's inputs.
+#[derive(Debug, Clone)]
+pub(super) struct Inputs {
+    pub za: FlexTensor,
+    pub zx: FlexTensor,
+    pub x: FlexTensor,
+    pub lambda: FlexTensor,
+    pub reset: FlexTensor,
+    pub mask: FlexTensor,
+}
+
+impl Inputs {
+    pub fn new(
+        za: &FlexTensor,
+        zx: &FlexTensor,
+        x: &FlexTensor,
+        lambda: &FlexTensor,
+        reset: &FlexTensor,
+        mask: &FlexTensor,
+    ) -> Self {
+        Inputs {
+            za: contiguous(za),
+            zx: contiguous(zx),
+            x: contiguous(x),
+            lambda: contiguous(lambda),
+            reset: contiguous(reset),
+            mask: contiguous(mask),
+        }
+    }
+
+    fn dims(&self) -> [usize; 3] {
+        self.za.shape().dims::<3>()
+    }
+}
+
+fn s(t: &FlexTensor) -> &[f32] {
+    t.as_slice().expect("f32 tensor")
+}
+
+#[inline]
+fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+#[inline]
+fn softplus(z: f32) -> f32 {
+    if z > 20.0 {
+        z
+    } else {
+        z.exp().ln_1p()
+    }
+}
+
+/// Masked transitions ã = a·p and inputs b for the scan.
+fn gates(inp: &Inputs) -> (Vec<f32>, Vec<f32>) {
+    let [bs, t, n] = inp.dims();
+    let (za, zx, x, lam, mask) = (s(&inp.za), s(&inp.zx), s(&inp.x), s(&inp.lambda), s(&inp.mask));
+    let sp: Vec<f32> = lam.iter().map(|&l| softplus(-l)).collect();
+    let mut a = vec![0f32; bs * t * n];
+    let mut b = vec![0f32; bs * t * n];
+    a.par_chunks_mut(n).zip(b.par_chunks_mut(n)).enumerate().for_each(|(row, (a, b))| {
+        let o = row * n;
+        let p = mask[row];
+        for j in 0..n {
+            let r = sigmoid(za[o + j]);
+            let i = sigmoid(zx[o + j]);
+            let aj = (-C * r * sp[j]).exp();
+            b[j] = (1.0 - aj * aj).max(0.0).sqrt() * i * x[o + j];
+            a[j] = aj * p;
+        }
+    });
+    (a, b)
+}
+
+pub(super) fn forward(inp: &Inputs, dir: ScanDirection) -> FlexTensor {
+    let [bs, t, n] = inp.dims();
+    let (a, b) = gates(inp);
+    let mut h = vec![0f32; bs * t * n];
+    scan_forward_slices(&a, &b, s(&inp.reset), &mut h, ScanDims { seq: t, width: n, direction: dir });
+    FlexTensor::from_data(TensorData::new(h, [bs, t, n]))
+}
+
+/// Gradients (dza, dzx, dx, dlambda) given the output gradient `g` and the forward output `h`.
+pub(super) fn backward(
+    inp: &Inputs,
+    g: &FlexTensor,
+    h: &FlexTensor,
+    dir: ScanDirection,
+) -> (FlexTensor, FlexTensor, FlexTensor, FlexTensor) {
+    let [bs, t, n] = inp.dims();
+    let (a_masked, _) = gates(inp);
+    let mut da = vec![0f32; bs * t * n];
+    let mut db = vec![0f32; bs * t * n];
+    let g = contiguous(g);
+    let h = contiguous(h);
+    scan_backward_slices(
+        s(&g),
+        &a_masked,
+        s(&inp.reset),
+        s(&h),
+        (&mut da, &mut db),
+        ScanDims { seq: t, width: n, direction: dir },
+    );
+    let (za, zx, x, lam, mask) = (s(&inp.za), s(&inp.zx), s(&inp.x), s(&inp.lambda), s(&inp.mask));
+    let sp: Vec<f32> = lam.iter().map(|&l| softplus(-l)).collect();
+    let sig_neg_lam: Vec<f32> = lam.iter().map(|&l| sigmoid(-l)).collect();
+    let floor = 1.0 / (4.0 * MAX_SQRT_GRADIENT * MAX_SQRT_GRADIENT);
+    let mut dza = vec![0f32; bs * t * n];
+    let mut dzx = vec![0f32; bs * t * n];
+    let mut dx = vec![0f32; bs * t * n];
+    // Per batch element: gate gradients and a partial sum of dΛ.
+    let partial: Vec<Vec<f64>> = dza
+        .par_chunks_mut(t * n)
+        .zip(dzx.par_chunks_mut(t * n))
+        .zip(dx.par_chunks_mut(t * n))
+        .enumerate()
+        .map(|(bi, ((dza, dzx), dx))| {
+            let mut dlam = vec![0f64; n];
+            for ti in 0..t {
+                let row = bi * t + ti;
+                let o = row * n;
+                let p = mask[row];
+                for j in 0..n {
+                    let k = o + j;
+                    let r = sigmoid(za[k]);
+                    let i = sigmoid(zx[k]);
+                    let a = (-C * r * sp[j]).exp();
+                    let m = 1.0 - a * a;
+                    let root = m.max(0.0).sqrt();
+                    // b = √m · i · x
+                    let gb = db[k];
+                    let dxk = gb * root * i;
+                    let ga = da[k] * p + gb * i * x[k] * (-a / m.max(floor).sqrt());
+                    // a = exp(−c·r·sp): ∂a/∂r = −c·sp·a, ∂a/∂sp = −c·r·a, ∂sp/∂Λ = −σ(−Λ)
+                    dza[ti * n + j] = ga * (-C * sp[j] * a) * r * (1.0 - r);
+                    dzx[ti * n + j] = gb * root * x[k] * i * (1.0 - i);
+                    dx[ti * n + j] = dxk;
+                    dlam[j] += f64::from(ga * (C * r * a) * sig_neg_lam[j]);
+                }
+            }
+            dlam
+        })
+        .collect();
+    let mut dlam = vec![0f32; n];
+    for p in &partial {
+        for j in 0..n {
+            dlam[j] += p[j] as f32;
+        }
+    }
+    let t3 = |v: Vec<f32>| FlexTensor::from_data(TensorData::new(v, [bs, t, n]));
+    (t3(dza), t3(dzx), t3(dx), FlexTensor::from_data(TensorData::new(dlam, [n])))
+}

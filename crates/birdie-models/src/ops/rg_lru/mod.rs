@@ -1,0 +1,129 @@
+//! The RG-LRU (Griffin / Hawk, spec §5.1) fused with its scan: gate math and recurrence in one op, one backward.
+//!
+//! ```text
+//! r_t = σ(za_t)                       recurrence gate
+//! i_t = σ(zx_t)                       input gate
+//! log a_t = −c · r_t · softplus(−Λ)   i.e. a_t = σ(Λ)^(c·r_t), c = 8, computed in log space
+//! b_t = √(1 − a_t²) ⊙ (i_t ⊙ x_t)     √ with the bounded gradient g / (2·√max(m, 1/(4G²))), G = 1000
+//! h_t = ã_t ⊙ h_{t∓1} + b_t           scan (linear_scan), ã = a ⊙ p
+//! ```
+//!
+//! `p` is the transition mask of bidirectional layers' reverse half (1 in the prefix, 0 in the suffix and padding:
+//! spec §5.3); per decision A6 only the transition is masked, the input scale √(1 − a²) uses the unmasked `a`.
+//! Segment resets work as in [`linear_scan`](super::linear_scan). The backward recomputes the gates from the
+//! inputs instead of storing them, and runs the scan's adjoint recurrence once.
+
+mod autodiff;
+mod flex;
+#[cfg(test)]
+mod tests;
+
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{backend_extension, Backend, Dispatch, Flex};
+use burn::prelude::*;
+use burn::tensor::activation::{sigmoid, softplus};
+
+use super::linear_scan::{linear_scan_reference, ScanDirection};
+
+/// The exponent scale c of a_t = σ(Λ)^(c·r_t).
+pub const C: f32 = 8.0;
+/// Largest gradient of the bounded square root (spec §5.1).
+pub const MAX_SQRT_GRADIENT: f32 = 1000.0;
+
+/// Backends that run the fused RG-LRU.
+#[backend_extension(Autodiff, Flex)]
+pub trait RgLruBackend: Backend {
+    /// Left to right. Shapes: `za`, `zx`, `x` `[batch, seq, width]`; `lambda` `[width]`; `reset`, `transition_mask`
+    /// `[batch, seq]`.
+    fn rg_lru_forward(
+        za: FloatTensor<Self>,
+        zx: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        lambda: FloatTensor<Self>,
+        reset: FloatTensor<Self>,
+        transition_mask: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+    /// Right to left; shapes as [`RgLruBackend::rg_lru_forward`].
+    fn rg_lru_reverse(
+        za: FloatTensor<Self>,
+        zx: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        lambda: FloatTensor<Self>,
+        reset: FloatTensor<Self>,
+        transition_mask: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+}
+
+/// Inputs of one RG-LRU call.
+#[derive(Debug, Clone)]
+pub struct RgLruInput {
+    /// Recurrence-gate pre-activation `[batch, seq, width]`.
+    pub za: Tensor<3>,
+    /// Input-gate pre-activation `[batch, seq, width]`.
+    pub zx: Tensor<3>,
+    /// Input (the conv output) `[batch, seq, width]`.
+    pub x: Tensor<3>,
+    /// Λ `[width]`.
+    pub lambda: Tensor<1>,
+    /// 1.0 at segment starts `[batch, seq]`.
+    pub reset: Tensor<2>,
+    /// Transition mask `[batch, seq]` (all ones for causal layers).
+    pub transition_mask: Tensor<2>,
+}
+
+/// The fused RG-LRU; returns `h` `[batch, seq, width]`.
+pub fn rg_lru(input: RgLruInput, direction: ScanDirection) -> Tensor<3> {
+    let RgLruInput { za, zx, x, lambda, reset, transition_mask } = input;
+    let args = (
+        za.into_dispatch(),
+        zx.into_dispatch(),
+        x.into_dispatch(),
+        lambda.into_dispatch(),
+        reset.into_dispatch(),
+        transition_mask.into_dispatch(),
+    );
+    Tensor::<3>::from_dispatch(match direction {
+        ScanDirection::Forward => {
+            <Dispatch as RgLruBackend>::rg_lru_forward(args.0, args.1, args.2, args.3, args.4, args.5)
+        }
+        ScanDirection::Reverse => {
+            <Dispatch as RgLruBackend>::rg_lru_reverse(args.0, args.1, args.2, args.3, args.4, args.5)
+        }
+    })
+}
+
+/// The same computation from ordinary tensor ops (test oracle; plain square-root gradient).
+pub fn rg_lru_reference(input: RgLruInput, direction: ScanDirection) -> Tensor<3> {
+    let RgLruInput { za, zx, x, lambda, reset, transition_mask } = input;
+    let [bs, t, n] = za.dims();
+    let r = sigmoid(za);
+    let i = sigmoid(zx);
+    let sp = softplus(lambda.neg(), 1.0).reshape([1, 1, n]);
+    let a = (r * sp).mul_scalar(-C).exp();
+    let b = (a.clone().powi_scalar(2).neg().add_scalar(1.0)).sqrt() * i * x;
+    let a = a * transition_mask.reshape([bs, t, 1]);
+    linear_scan_reference(a, b, reset, direction)
+}
+
+impl RgLruBackend for Flex {
+    fn rg_lru_forward(
+        za: FloatTensor<Self>,
+        zx: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        lambda: FloatTensor<Self>,
+        reset: FloatTensor<Self>,
+        transition_mask: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        flex::forward(&flex::Inputs::new(&za, &zx, &x, &lambda, &reset, &transition_mask), ScanDirection::Forward)
+    }
+    fn rg_lru_reverse(
+        za: FloatTensor<Self>,
+        zx: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        lambda: FloatTensor<Self>,
+        reset: FloatTensor<Self>,
+        transition_mask: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        flex::forward(&flex::Inputs::new(&za, &zx, &x, &lambda, &reset, &transition_mask), ScanDirection::Reverse)
+    }
+}
