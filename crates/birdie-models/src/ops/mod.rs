@@ -1,10 +1,12 @@
 //! Fused ops: a burn backend extension per op (`#[backend_extension(Autodiff, Flex)]`), a Flex CPU kernel, one
 //! hand-written backward, and a `_reference` twin built from ordinary tensor ops that tests compare against.
 
+pub mod gated_scan;
 pub mod linear_scan;
 pub mod rg_lru;
 pub mod softmax_xent;
 
+pub use gated_scan::{gated_scan, gated_scan_reference};
 pub use linear_scan::{linear_scan, linear_scan_reference, ScanDirection};
 pub use rg_lru::{rg_lru, rg_lru_reference, RgLruInput};
 pub use softmax_xent::{softmax_cross_entropy, softmax_cross_entropy_reference};

@@ -1,0 +1,101 @@
+//! The Gated SSM's recurrence (spec §5.2) fused with its sigmoid gates: one op, one backward.
+//!
+//! ```text
+//! f_t = σ(zf_t)       forget gate          i_t = σ(zi_t)       input gate
+//! h_t = (f_t ⊙ p_t) ⊙ h_{t∓1} + i_t ⊙ z_t                     scan (linear_scan)
+//! ```
+//!
+//! `p` is the transition mask of bidirectional layers' reverse half (spec §5.3; all ones for causal layers);
+//! segment resets as in [`linear_scan`](super::linear_scan). Backward: with (da, db) from the scan's adjoint,
+//! `dzf = da·p·f(1−f)`, `dzi = db·z·i(1−i)`, `dz = db·i`. Gates are recomputed in the backward, not stored.
+
+mod autodiff;
+mod flex;
+#[cfg(test)]
+mod tests;
+
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{backend_extension, Backend, Dispatch, Flex};
+use burn::prelude::*;
+use burn::tensor::activation::sigmoid;
+
+use super::linear_scan::{linear_scan_reference, ScanDirection};
+
+/// Backends that run the fused gated scan.
+#[backend_extension(Autodiff, Flex)]
+pub trait GatedScanBackend: Backend {
+    /// Left to right. Shapes: `zf`, `zi`, `z` `[batch, seq, width]`; `reset`, `transition_mask` `[batch, seq]`.
+    fn gated_scan_forward(
+        zf: FloatTensor<Self>,
+        zi: FloatTensor<Self>,
+        z: FloatTensor<Self>,
+        reset: FloatTensor<Self>,
+        transition_mask: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+    /// Right to left; shapes as [`GatedScanBackend::gated_scan_forward`].
+    fn gated_scan_reverse(
+        zf: FloatTensor<Self>,
+        zi: FloatTensor<Self>,
+        z: FloatTensor<Self>,
+        reset: FloatTensor<Self>,
+        transition_mask: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+}
+
+/// The fused gated scan; returns `h` `[batch, seq, width]`.
+pub fn gated_scan(
+    zf: Tensor<3>,
+    zi: Tensor<3>,
+    z: Tensor<3>,
+    reset: Tensor<2>,
+    transition_mask: Tensor<2>,
+    direction: ScanDirection,
+) -> Tensor<3> {
+    let a = (
+        zf.into_dispatch(),
+        zi.into_dispatch(),
+        z.into_dispatch(),
+        reset.into_dispatch(),
+        transition_mask.into_dispatch(),
+    );
+    Tensor::<3>::from_dispatch(match direction {
+        ScanDirection::Forward => <Dispatch as GatedScanBackend>::gated_scan_forward(a.0, a.1, a.2, a.3, a.4),
+        ScanDirection::Reverse => <Dispatch as GatedScanBackend>::gated_scan_reverse(a.0, a.1, a.2, a.3, a.4),
+    })
+}
+
+/// The same from ordinary tensor ops (test oracle).
+pub fn gated_scan_reference(
+    zf: Tensor<3>,
+    zi: Tensor<3>,
+    z: Tensor<3>,
+    reset: Tensor<2>,
+    transition_mask: Tensor<2>,
+    direction: ScanDirection,
+) -> Tensor<3> {
+    let [bs, t, _] = zf.dims();
+    let a = sigmoid(zf) * transition_mask.reshape([bs, t, 1]);
+    let b = sigmoid(zi) * z;
+    linear_scan_reference(a, b, reset, direction)
+}
+
+impl GatedScanBackend for Flex {
+    fn gated_scan_forward(
+        zf: FloatTensor<Self>,
+        zi: FloatTensor<Self>,
+        z: FloatTensor<Self>,
+        reset: FloatTensor<Self>,
+        transition_mask: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        flex::forward(&flex::Inputs::new(&zf, &zi, &z, &reset, &transition_mask), ScanDirection::Forward)
+    }
+    fn gated_scan_reverse(
+        zf: FloatTensor<Self>,
+        zi: FloatTensor<Self>,
+        z: FloatTensor<Self>,
+        reset: FloatTensor<Self>,
+        transition_mask: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        flex::forward(&flex::Inputs::new(&zf, &zi, &z, &reset, &transition_mask), ScanDirection::Reverse)
+    }
+}
