@@ -2,4 +2,9 @@
 //!
 //! - [`ops`]: fused kernels with hand-written backward passes, each beside a naive tensor-op reference.
 
+pub mod batch;
+pub mod hawk;
 pub mod ops;
+
+pub use batch::SequenceBatch;
+pub use hawk::{Hawk, HawkConfig};

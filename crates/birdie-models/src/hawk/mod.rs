@@ -1,0 +1,253 @@
+//! Hawk (De et al., "Griffin", 2024; spec §5.1) with Birdie's bidirectional prefix option (spec §5.3).
+//!
+//! ```text
+//! x ← embed(tokens)
+//! per block:  x ← x + RecurrentBlock(RMSNorm(x));   x ← x + GatedMlp(RMSNorm(x))
+//! RecurrentBlock(x) = W_out( GeLU(W_gate x) ⊙ RG-LRU( Conv1D_4(W_in x) ) )
+//! GatedMlp(x)       = W_down( GeLU(W_gate x) ⊙ W_up x )
+//! logits = RMSNorm(x) · W_headᵀ   (or the embedding matrix when tied)
+//! ```
+//!
+//! The width-4 causal convolution never reads across a packed-sample boundary (per-tap masks, spec §2.5). With
+//! `bidirectional`, layers 0, 2, 4, … are bidirectional (decision A5): the first half of the RG-LRU channels runs
+//! left to right, the second half right to left with its transition forced to 0 outside the prefix; both reset at
+//! sample boundaries.
+
+use burn::module::Param;
+use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig, RmsNorm, RmsNormConfig};
+use burn::prelude::*;
+use burn::tensor::activation::gelu;
+use burn::tensor::Distribution;
+
+use crate::batch::SequenceBatch;
+use crate::ops::linear_scan::ScanDirection;
+use crate::ops::rg_lru::{rg_lru, RgLruInput, C};
+use crate::ops::softmax_xent::softmax_cross_entropy;
+
+/// Hawk hyper-parameters.
+#[derive(Config, Debug)]
+pub struct HawkConfig {
+    pub vocab_size: usize,
+    /// Model width D.
+    pub d_model: usize,
+    /// RG-LRU width N (even when bidirectional).
+    pub lru_width: usize,
+    pub num_layers: usize,
+    #[config(default = 4)]
+    pub conv_width: usize,
+    /// MLP hidden width = round(d_model · mlp_expansion).
+    #[config(default = 2.6666666666666665)]
+    pub mlp_expansion: f64,
+    #[config(default = false)]
+    pub tie_embeddings: bool,
+    #[config(default = false)]
+    pub bidirectional: bool,
+}
+
+impl HawkConfig {
+    /// Hidden width of the gated MLP.
+    pub fn mlp_hidden(&self) -> usize {
+        (self.d_model as f64 * self.mlp_expansion).round() as usize
+    }
+
+    /// Whether layer `i` is bidirectional.
+    pub fn layer_is_bidirectional(&self, i: usize) -> bool {
+        self.bidirectional && i % 2 == 0
+    }
+
+    /// Parameter count from the formula (checked against the initialised model in a test).
+    pub fn num_params(&self) -> usize {
+        let (d, n, h, v, k) = (self.d_model, self.lru_width, self.mlp_hidden(), self.vocab_size, self.conv_width);
+        let recurrent = 2 * d * n + k * n + n + 2 * (n * n + n) + n + n * d;
+        let mlp = 3 * d * h;
+        let block = recurrent + mlp + 2 * d;
+        v * d + self.num_layers * block + d + if self.tie_embeddings { 0 } else { d * v }
+    }
+
+    pub fn init(&self, device: &Device) -> Hawk {
+        let lin = |i, o| LinearConfig::new(i, o).with_bias(false).init(device);
+        let blocks = (0..self.num_layers)
+            .map(|i| ResidualBlock {
+                norm_rec: RmsNormConfig::new(self.d_model).init(device),
+                rec: RecurrentBlock {
+                    gate: lin(self.d_model, self.lru_width),
+                    input: lin(self.d_model, self.lru_width),
+                    conv_weight: Param::from_tensor(Tensor::<2>::random(
+                        [self.conv_width, self.lru_width],
+                        Distribution::Uniform(
+                            -(1.0 / self.conv_width as f64).sqrt(),
+                            (1.0 / self.conv_width as f64).sqrt(),
+                        ),
+                        device,
+                    )),
+                    conv_bias: Param::from_tensor(Tensor::<1>::zeros([self.lru_width], device)),
+                    w_a: LinearConfig::new(self.lru_width, self.lru_width).init(device),
+                    w_x: LinearConfig::new(self.lru_width, self.lru_width).init(device),
+                    lambda: Param::from_tensor(init_lambda(self.lru_width, device)),
+                    out: lin(self.lru_width, self.d_model),
+                    bidirectional: self.layer_is_bidirectional(i),
+                },
+                norm_mlp: RmsNormConfig::new(self.d_model).init(device),
+                mlp: GatedMlp {
+                    gate: lin(self.d_model, self.mlp_hidden()),
+                    up: lin(self.d_model, self.mlp_hidden()),
+                    down: lin(self.mlp_hidden(), self.d_model),
+                },
+            })
+            .collect();
+        Hawk {
+            embed: EmbeddingConfig::new(self.vocab_size, self.d_model).init(device),
+            blocks,
+            norm: RmsNormConfig::new(self.d_model).init(device),
+            head: (!self.tie_embeddings).then(|| lin(self.d_model, self.vocab_size)),
+            conv_width: self.conv_width,
+        }
+    }
+}
+
+/// Λ such that a^c = σ(Λ)^c is uniform in [0.9, 0.999] at r = 1 (Griffin's initialisation).
+fn init_lambda(n: usize, device: &Device) -> Tensor<1> {
+    let u = Tensor::<1>::random([n], Distribution::Uniform(0.9, 0.999), device);
+    // σ(Λ) = u^(1/c)  ⇒  Λ = logit(u^(1/c))
+    let s = u.log().div_scalar(C).exp();
+    (s.clone() / s.neg().add_scalar(1.0)).log()
+}
+
+/// The Hawk language model.
+#[derive(Module, Debug)]
+pub struct Hawk {
+    /// `[vocab, d_model]`.
+    pub embed: Embedding,
+    pub blocks: Vec<ResidualBlock>,
+    pub norm: RmsNorm,
+    /// `[d_model → vocab]`; `None` when tied to the embedding.
+    pub head: Option<Linear>,
+    pub conv_width: usize,
+}
+
+/// One residual block: recurrent temporal mixing, then the gated MLP, each pre-normalised.
+#[derive(Module, Debug)]
+pub struct ResidualBlock {
+    pub norm_rec: RmsNorm,
+    pub rec: RecurrentBlock,
+    pub norm_mlp: RmsNorm,
+    pub mlp: GatedMlp,
+}
+
+/// `W_out(GeLU(W_gate x) ⊙ RG-LRU(Conv1D(W_in x)))`.
+#[derive(Module, Debug)]
+pub struct RecurrentBlock {
+    /// `[d_model → lru]`, no bias.
+    pub gate: Linear,
+    /// `[d_model → lru]`, no bias.
+    pub input: Linear,
+    /// Causal conv taps `[conv_width, lru]` (tap k reads position t − k).
+    pub conv_weight: Param<Tensor<2>>,
+    /// `[lru]`.
+    pub conv_bias: Param<Tensor<1>>,
+    /// Recurrence gate `[lru → lru]`.
+    pub w_a: Linear,
+    /// Input gate `[lru → lru]`.
+    pub w_x: Linear,
+    /// Λ `[lru]` (no weight decay).
+    pub lambda: Param<Tensor<1>>,
+    /// `[lru → d_model]`, no bias.
+    pub out: Linear,
+    pub bidirectional: bool,
+}
+
+/// `W_down(GeLU(W_gate x) ⊙ W_up x)`.
+#[derive(Module, Debug)]
+pub struct GatedMlp {
+    pub gate: Linear,
+    pub up: Linear,
+    pub down: Linear,
+}
+
+impl GatedMlp {
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        self.down.forward(gelu(self.gate.forward(x.clone())) * self.up.forward(x))
+    }
+}
+
+impl RecurrentBlock {
+    /// Causal depthwise convolution that never reads across a segment boundary. `u`: `[batch, seq, lru]`.
+    fn conv(&self, u: Tensor<3>, batch: &SequenceBatch) -> Tensor<3> {
+        let [bs, t, n] = u.dims();
+        let w = self.conv_weight.val();
+        let k_taps = w.dims()[0];
+        let mut out =
+            u.clone() * w.clone().narrow(0, 0, 1).reshape([1, 1, n]) + self.conv_bias.val().reshape([1, 1, n]);
+        for k in 1..k_taps.min(t) {
+            let shifted =
+                Tensor::cat(vec![Tensor::<3>::zeros([bs, k, n], &u.device()), u.clone().narrow(1, 0, t - k)], 1);
+            out = out + shifted * batch.conv_keep[k - 1].clone() * w.clone().narrow(0, k, 1).reshape([1, 1, n]);
+        }
+        out
+    }
+
+    pub fn forward(&self, x: Tensor<3>, batch: &SequenceBatch) -> Tensor<3> {
+        let g = gelu(self.gate.forward(x.clone())); // [B, T, N]
+        let u = self.conv(self.input.forward(x), batch); // [B, T, N]
+        let za = self.w_a.forward(u.clone());
+        let zx = self.w_x.forward(u.clone());
+        let lambda = self.lambda.val();
+        let h = if !self.bidirectional {
+            let input =
+                RgLruInput { za, zx, x: u, lambda, reset: batch.reset.clone(), transition_mask: batch.ones.clone() };
+            rg_lru(input, ScanDirection::Forward)
+        } else {
+            let n = u.dims()[2];
+            let half = n / 2;
+            let part = |t: &Tensor<3>, lo, len| t.clone().narrow(2, lo, len);
+            let fwd = RgLruInput {
+                za: part(&za, 0, half),
+                zx: part(&zx, 0, half),
+                x: part(&u, 0, half),
+                lambda: lambda.clone().narrow(0, 0, half),
+                reset: batch.reset.clone(),
+                transition_mask: batch.ones.clone(),
+            };
+            let rev = RgLruInput {
+                za: part(&za, half, n - half),
+                zx: part(&zx, half, n - half),
+                x: part(&u, half, n - half),
+                lambda: lambda.narrow(0, half, n - half),
+                reset: batch.reset.clone(),
+                transition_mask: batch.prefix.clone(),
+            };
+            Tensor::cat(vec![rg_lru(fwd, ScanDirection::Forward), rg_lru(rev, ScanDirection::Reverse)], 2)
+        };
+        self.out.forward(g * h)
+    }
+}
+
+impl Hawk {
+    /// Logits `[batch, seq, vocab]`.
+    pub fn forward(&self, batch: &SequenceBatch) -> Tensor<3> {
+        let mut x = self.embed.forward(batch.tokens.clone());
+        for b in &self.blocks {
+            x = x.clone() + b.rec.forward(b.norm_rec.forward(x.clone()), batch);
+            x = x.clone() + b.mlp.forward(b.norm_mlp.forward(x));
+        }
+        let x = self.norm.forward(x);
+        match &self.head {
+            Some(h) => h.forward(x),
+            None => {
+                let [bs, t, d] = x.dims();
+                let w = self.embed.weight.val(); // [vocab, d]
+                x.reshape([bs * t, d]).matmul(w.clone().transpose()).reshape([bs, t, w.dims()[0]])
+            }
+        }
+    }
+
+    /// Mean cross-entropy over the label positions (spec A10).
+    pub fn loss(&self, batch: &SequenceBatch) -> Tensor<1> {
+        let logits = self.forward(batch);
+        let [bs, t, v] = logits.dims();
+        softmax_cross_entropy(logits.reshape([bs * t, v]), batch.labels.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests;
