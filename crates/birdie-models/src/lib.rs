@@ -3,8 +3,10 @@
 //! - [`ops`]: fused kernels with hand-written backward passes, each beside a naive tensor-op reference.
 
 pub mod batch;
+pub mod gated_ssm;
 pub mod hawk;
 pub mod ops;
 
 pub use batch::SequenceBatch;
+pub use gated_ssm::{GatedSsm, GatedSsmConfig};
 pub use hawk::{Hawk, HawkConfig};
