@@ -6,7 +6,9 @@ pub mod batch;
 pub mod gated_ssm;
 pub mod hawk;
 pub mod ops;
+pub mod transformer;
 
 pub use batch::SequenceBatch;
 pub use gated_ssm::{GatedSsm, GatedSsmConfig};
 pub use hawk::{Hawk, HawkConfig};
+pub use transformer::{Transformer, TransformerConfig};

@@ -1,0 +1,235 @@
+//! The Transformer baseline (spec §5.4): pre-norm blocks of multi-head attention with RoPE and a SwiGLU MLP, with
+//! the prefix-LM mask of spec §2.5 or a causal mask.
+//!
+//! ```text
+//! x ← x + W_o · Attention(RoPE(W_q x̂), RoPE(W_k x̂), W_v x̂, mask)      x̂ = RMSNorm(x)
+//! x ← x + W_down( SiLU(W_gate x̂) ⊙ W_up x̂ )
+//! mask(q, k) = same segment ∧ (k ≤ q ∨ (prefix-LM ∧ both in the prefix))
+//! ```
+//!
+//! RoPE uses row positions; attention only within a segment makes that equal to per-sample positions, since RoPE
+//! scores depend only on the offset between query and key.
+
+use burn::nn::{
+    Embedding, EmbeddingConfig, Linear, LinearConfig, RmsNorm, RmsNormConfig, RotaryEncoding, RotaryEncodingConfig,
+};
+use burn::prelude::*;
+use burn::tensor::activation::{silu, softmax};
+
+use crate::batch::SequenceBatch;
+use crate::ops::softmax_xent::softmax_cross_entropy;
+
+/// Transformer hyper-parameters.
+#[derive(Config, Debug)]
+pub struct TransformerConfig {
+    pub vocab_size: usize,
+    pub d_model: usize,
+    pub num_heads: usize,
+    pub num_layers: usize,
+    /// Longest row the RoPE table covers.
+    pub max_seq_len: usize,
+    #[config(default = 2.6666666666666665)]
+    pub mlp_expansion: f64,
+    #[config(default = 10000.0)]
+    pub rope_theta: f32,
+    /// Prefix-LM attention (bidirectional prefix); false = causal.
+    #[config(default = true)]
+    pub prefix_lm: bool,
+    #[config(default = false)]
+    pub tie_embeddings: bool,
+}
+
+impl TransformerConfig {
+    pub fn head_dim(&self) -> usize {
+        self.d_model / self.num_heads
+    }
+
+    pub fn mlp_hidden(&self) -> usize {
+        (self.d_model as f64 * self.mlp_expansion).round() as usize
+    }
+
+    /// Parameter count from the formula (checked against the initialised model in a test).
+    pub fn num_params(&self) -> usize {
+        let (d, h, v) = (self.d_model, self.mlp_hidden(), self.vocab_size);
+        let block = 4 * d * d + 3 * d * h + 2 * d;
+        v * d + self.num_layers * block + d + if self.tie_embeddings { 0 } else { d * v }
+    }
+
+    pub fn init(&self, device: &Device) -> Transformer {
+        assert_eq!(self.d_model % self.num_heads, 0, "d_model must be a multiple of num_heads");
+        let lin = |i, o| LinearConfig::new(i, o).with_bias(false).init(device);
+        let d = self.d_model;
+        Transformer {
+            embed: EmbeddingConfig::new(self.vocab_size, d).init(device),
+            blocks: (0..self.num_layers)
+                .map(|_| TransformerBlock {
+                    norm_attn: RmsNormConfig::new(d).init(device),
+                    w_q: lin(d, d),
+                    w_k: lin(d, d),
+                    w_v: lin(d, d),
+                    w_o: lin(d, d),
+                    norm_mlp: RmsNormConfig::new(d).init(device),
+                    gate: lin(d, self.mlp_hidden()),
+                    up: lin(d, self.mlp_hidden()),
+                    down: lin(self.mlp_hidden(), d),
+                })
+                .collect(),
+            norm: RmsNormConfig::new(d).init(device),
+            head: (!self.tie_embeddings).then(|| lin(d, self.vocab_size)),
+            rope: RotaryEncodingConfig::new(self.max_seq_len, self.head_dim()).with_theta(self.rope_theta).init(device),
+            num_heads: self.num_heads,
+            prefix_lm: self.prefix_lm,
+        }
+    }
+}
+
+/// The Transformer language model.
+#[derive(Module, Debug)]
+pub struct Transformer {
+    pub embed: Embedding,
+    pub blocks: Vec<TransformerBlock>,
+    pub norm: RmsNorm,
+    pub head: Option<Linear>,
+    pub rope: RotaryEncoding,
+    pub num_heads: usize,
+    pub prefix_lm: bool,
+}
+
+/// One pre-norm attention + SwiGLU block.
+#[derive(Module, Debug)]
+pub struct TransformerBlock {
+    pub norm_attn: RmsNorm,
+    pub w_q: Linear,
+    pub w_k: Linear,
+    pub w_v: Linear,
+    pub w_o: Linear,
+    pub norm_mlp: RmsNorm,
+    pub gate: Linear,
+    pub up: Linear,
+    pub down: Linear,
+}
+
+/// Additive attention bias `[batch, 1, seq, seq]`: 0 where allowed, −1e9 elsewhere (spec §2.5).
+pub fn attention_bias(batch: &SequenceBatch, prefix_lm: bool, device: &Device) -> Tensor<4> {
+    let (b, t) = (batch.batch, batch.seq);
+    let mut bias = vec![-1e9f32; b * t * t];
+    for r in 0..b {
+        let seg = &batch.segment_ids[r * t..(r + 1) * t];
+        let am = &batch.attention_mask[r * t..(r + 1) * t];
+        for q in 0..t {
+            for k in 0..t {
+                let allowed = seg[q] == seg[k] && (k <= q || (prefix_lm && am[q] == 1 && am[k] == 1));
+                if allowed {
+                    bias[(r * t + q) * t + k] = 0.0;
+                }
+            }
+        }
+    }
+    Tensor::<4>::from_data(TensorData::new(bias, [b, 1, t, t]), device)
+}
+
+impl TransformerBlock {
+    fn forward(&self, x: Tensor<3>, bias: &Tensor<4>, rope: &RotaryEncoding, heads: usize) -> Tensor<3> {
+        let [b, t, d] = x.dims();
+        let hd = d / heads;
+        let xn = self.norm_attn.forward(x.clone());
+        let split = |y: Tensor<3>| y.reshape([b, t, heads, hd]).swap_dims(1, 2); // [B, H, T, hd]
+        let q = rope.forward(split(self.w_q.forward(xn.clone())));
+        let k = rope.forward(split(self.w_k.forward(xn.clone())));
+        let v = split(self.w_v.forward(xn));
+        let scores = q.matmul(k.swap_dims(2, 3)).div_scalar((hd as f32).sqrt()) + bias.clone();
+        let attn = softmax(scores, 3).matmul(v).swap_dims(1, 2).reshape([b, t, d]);
+        let x = x + self.w_o.forward(attn);
+        let xn = self.norm_mlp.forward(x.clone());
+        x + self.down.forward(silu(self.gate.forward(xn.clone())) * self.up.forward(xn))
+    }
+}
+
+impl Transformer {
+    /// Logits `[batch, seq, vocab]`.
+    pub fn forward(&self, batch: &SequenceBatch) -> Tensor<3> {
+        let mut x = self.embed.forward(batch.tokens.clone());
+        let bias = attention_bias(batch, self.prefix_lm, &x.device());
+        for blk in &self.blocks {
+            x = blk.forward(x, &bias, &self.rope, self.num_heads);
+        }
+        let x = self.norm.forward(x);
+        match &self.head {
+            Some(h) => h.forward(x),
+            None => {
+                let [bs, t, d] = x.dims();
+                let w = self.embed.weight.val();
+                x.reshape([bs * t, d]).matmul(w.clone().transpose()).reshape([bs, t, w.dims()[0]])
+            }
+        }
+    }
+
+    /// Mean cross-entropy over the label positions (spec A10).
+    pub fn loss(&self, batch: &SequenceBatch) -> Tensor<1> {
+        let logits = self.forward(batch);
+        let [bs, t, v] = logits.dims();
+        softmax_cross_entropy(logits.reshape([bs * t, v]), batch.labels.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::module::Module;
+
+    use super::*;
+
+    const V: usize = 40;
+
+    fn batch(tokens: &[i32], segments: &[i32], mask: &[i32]) -> SequenceBatch {
+        let labels: Vec<i32> = mask.iter().map(|&m| if m == 3 { 1 } else { -100 }).collect();
+        SequenceBatch::new(tokens, &labels, segments, mask, 1, tokens.len(), 1, &Device::flex())
+    }
+
+    fn logits(m: &Transformer, b: &SequenceBatch) -> Vec<f32> {
+        m.forward(b).into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    fn same(a: &[f32], b: &[f32]) -> bool {
+        a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-4)
+    }
+
+    #[test]
+    fn prefix_lm_mask_semantics_and_isolation() {
+        let m = TransformerConfig::new(V, 16, 2, 2, 64).init(&Device::flex());
+        let toks: Vec<i32> = (0..10).map(|i| (i * 7 % V) as i32).collect();
+        let mask: Vec<i32> = (0..10).map(|i| if i < 4 { 1 } else { 3 }).collect();
+        let base = logits(&m, &batch(&toks, &[1; 10], &mask));
+        let mut c = toks.clone();
+        c[3] = (c[3] + 5) % V as i32;
+        assert!(!same(&base[..V], &logits(&m, &batch(&c, &[1; 10], &mask))[..V]), "prefix not bidirectional");
+        let mut c = toks.clone();
+        c[8] = (c[8] + 5) % V as i32;
+        assert!(same(&base[..8 * V], &logits(&m, &batch(&c, &[1; 10], &mask))[..8 * V]), "suffix not causal");
+        let a = logits(&m, &batch(&toks[..6], &[1; 6], &mask[..6]));
+        let b = logits(&m, &batch(&toks[6..], &[1; 4], &[1, 1, 3, 3]));
+        let packed = logits(
+            &m,
+            &batch(&toks, &[1, 1, 1, 1, 1, 1, 2, 2, 2, 2], &[mask[..6].to_vec(), vec![1, 1, 3, 3]].concat()),
+        );
+        assert!(same(&packed[..6 * V], &a), "first sample differs");
+        // RoPE is relative: the second sample at row offset 6 equals the sample alone.
+        assert!(same(&packed[6 * V..], &b), "second sample differs");
+    }
+
+    #[test]
+    fn causal_option_ignores_the_prefix_rule() {
+        let m = TransformerConfig::new(V, 16, 2, 1, 64).with_prefix_lm(false).init(&Device::flex());
+        let toks: Vec<i32> = (0..6).map(|i| (i * 3 % V) as i32).collect();
+        let mask = [1, 1, 1, 3, 3, 3];
+        let base = logits(&m, &batch(&toks, &[1; 6], &mask));
+        let mut c = toks.clone();
+        c[2] = (c[2] + 1) % V as i32;
+        assert!(same(&base[..2 * V], &logits(&m, &batch(&c, &[1; 6], &mask))[..2 * V]));
+    }
+
+    #[test]
+    fn parameter_count_matches_formula() {
+        let cfg = TransformerConfig::new(V, 16, 2, 2, 64);
+        assert_eq!(cfg.init(&Device::flex()).num_params(), cfg.num_params());
+    }
+}
