@@ -74,6 +74,28 @@ pub enum BenchCommand {
     Pipeline(BenchPipelineArgs),
     /// The fused scan, forward + backward, against the memory bandwidth of a triad measured in the same run.
     Scan(BenchScanArgs),
+    /// One training step (forward + backward + AdamW): median time, tokens/s, ratio to the GEMM floor.
+    Step(BenchStepArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchStepArgs {
+    /// Size preset: toy, tiny, small, base, paper.
+    #[arg(long, default_value = "toy")]
+    pub model: String,
+    /// Architecture: hawk, gated-ssm, transformer (ignored for toy).
+    #[arg(long, default_value = "hawk")]
+    pub arch: String,
+    /// The bidirectional-prefix variant (prefix-LM attention for the Transformer).
+    #[arg(long)]
+    pub bidirectional: bool,
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 256)]
+    pub seq: usize,
+    /// Timed steps (after 2 warm-up steps); the median is reported.
+    #[arg(long, default_value_t = 10)]
+    pub steps: usize,
 }
 
 #[derive(Debug, Args)]

@@ -166,7 +166,8 @@ impl ModelConfig {
     }
 }
 
-/// Any of the architectures.
+/// Any of the architectures. (One model per run: the size difference between variants does not matter.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Model {
     Hawk(Hawk),

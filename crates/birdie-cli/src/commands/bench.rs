@@ -12,13 +12,82 @@ use birdie_core::{Arm, Pipeline, PipelineConfig};
 use birdie_data::{ShardSet, Split};
 
 use super::{bundled_shards, load_tokenizer};
-use crate::cli::{BenchCommand, BenchPipelineArgs, BenchScanArgs};
+use crate::cli::{BenchCommand, BenchPipelineArgs, BenchScanArgs, BenchStepArgs};
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Pipeline(args) => pipeline(args),
         BenchCommand::Scan(args) => scan(args),
+        BenchCommand::Step(args) => step(args),
     }
+}
+
+fn step(args: BenchStepArgs) -> anyhow::Result<()> {
+    use birdie_models::{Arch, ModelConfig, SequenceBatch};
+    use burn::optim::{AdamWConfig, GradientsParams};
+    use burn::prelude::*;
+
+    let arch: Arch = args.arch.parse().map_err(anyhow::Error::msg)?;
+    let vocab = if args.model == "toy" { 512 } else { load_tokenizer(None)?.vocab_size() };
+    let cfg = ModelConfig::preset(arch, &args.model, vocab, args.bidirectional, args.seq)?;
+    let (b, t) = (args.batch, args.seq);
+    let device = Device::flex().autodiff();
+    // Two packed samples per row: a quarter prefix, the rest target.
+    let mut seed = 42u64;
+    let mut next = |m: usize| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((seed >> 33) % m as u64) as i32
+    };
+    let half = t / 2;
+    let seg: Vec<i32> = (0..b * t).map(|i| if i % t < half { 1 } else { 2 }).collect();
+    let mask: Vec<i32> = (0..b * t).map(|i| if (i % t) % half.max(1) < half / 4 { 1 } else { 3 }).collect();
+    let tokens: Vec<i32> = (0..b * t).map(|_| next(vocab)).collect();
+    let labels: Vec<i32> = mask.iter().map(|&m| if m == 3 { next(vocab) } else { -100 }).collect();
+    let batch = SequenceBatch::new(&tokens, &labels, &seg, &mask, b, t, cfg.conv_width(), &device);
+    let mut model = cfg.init(&device);
+    let mut optim = AdamWConfig::new().with_weight_decay(0.1).init();
+    let mut times = Vec::with_capacity(args.steps);
+    let mut last_loss = 0.0;
+    for i in 0..args.steps + 2 {
+        let start = Instant::now();
+        let loss = model.loss(&batch);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(1e-3, model, grads);
+        last_loss = loss.into_scalar::<f32>();
+        if i >= 2 {
+            times.push(start.elapsed().as_secs_f64());
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    let step = times[times.len() / 2];
+    // Floor: the same matrix products as plain GEMMs (forward + two backward products each).
+    let plain = Device::flex();
+    let rows = b * t;
+    let mut floor = 0.0;
+    let mut flops = 0.0;
+    for (k, n) in cfg.gemm_shapes() {
+        let x = Tensor::<2>::ones([rows, k], &plain);
+        let w = Tensor::<2>::ones([k, n], &plain);
+        let secs = median_secs(3, || {
+            let _ = x.clone().matmul(w.clone()).into_data();
+        });
+        floor += 3.0 * secs;
+        flops += 3.0 * 2.0 * (rows * k * n) as f64;
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "step: {:.1} ms", step * 1e3)?;
+    writeln!(out, "tokens/s: {:.0}", (b * t) as f64 / step)?;
+    writeln!(out, "floor ratio: {:.2} (GEMM floor {:.1} ms for {:.1} GFLOP)", step / floor, floor * 1e3, flops / 1e9)?;
+    writeln!(
+        out,
+        "model: {} {} {}({:.2} M parameters), batch {b} × seq {t}, {} threads, final loss {last_loss:.3}",
+        args.arch,
+        args.model,
+        if args.bidirectional { "bidirectional " } else { "" },
+        cfg.num_params() as f64 / 1e6,
+        rayon::current_num_threads()
+    )?;
+    Ok(())
 }
 
 /// Median seconds of `reps` runs of `f` after one warm-up run.
