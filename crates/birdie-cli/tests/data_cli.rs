@@ -209,3 +209,23 @@ fn bench_pipeline_reports_rate_fill_and_shares() {
     assert!(s.lines().any(|l| l.starts_with("fill: ")), "{s}");
     assert!(s.contains("selective_copying"), "{s}");
 }
+
+#[test]
+fn bench_scan_and_step_print_their_first_lines() {
+    let out = birdie().args(["bench", "scan", "--batch", "1", "--seq", "64", "--width", "64", "--reps", "1"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let first = stdout(&out).lines().next().unwrap_or_default().to_string();
+    assert!(first.starts_with("scan: ") && first.ends_with("% of triad"), "{first}");
+
+    let out = birdie()
+        .args(["bench", "step", "--model", "toy", "--batch", "1", "--seq", "16", "--steps", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    let mut lines = s.lines();
+    assert!(lines.next().unwrap().starts_with("step: "), "{s}");
+    assert!(lines.next().unwrap().starts_with("tokens/s: "), "{s}");
+    assert!(lines.next().unwrap().starts_with("floor ratio: "), "{s}");
+    fails_with(&["bench", "step", "--model", "huge"], "unknown model preset");
+}
