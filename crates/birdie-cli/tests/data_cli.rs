@@ -212,7 +212,10 @@ fn bench_pipeline_reports_rate_fill_and_shares() {
 
 #[test]
 fn bench_scan_and_step_print_their_first_lines() {
-    let out = birdie().args(["bench", "scan", "--batch", "1", "--seq", "64", "--width", "64", "--reps", "1"]).output().unwrap();
+    let out = birdie()
+        .args(["bench", "scan", "--batch", "1", "--seq", "64", "--width", "64", "--reps", "1"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let first = stdout(&out).lines().next().unwrap_or_default().to_string();
     assert!(first.starts_with("scan: ") && first.ends_with("% of triad"), "{first}");

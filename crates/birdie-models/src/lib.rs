@@ -7,6 +7,7 @@
 pub mod batch;
 pub mod gated_ssm;
 pub mod hawk;
+mod lm_head;
 pub mod model;
 pub mod ops;
 pub mod toy;

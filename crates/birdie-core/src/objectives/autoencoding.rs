@@ -8,7 +8,7 @@
 use birdie_data::SpecialTokens;
 use rand::seq::{index, SliceRandom};
 
-use super::spans::{stochastic_spans, MaskBudget, StochasticMasker};
+use super::spans::{stochastic_spans_retrying, MaskBudget, StochasticMasker};
 use super::{Objective, Sample, SampleError};
 use crate::rng::SampleRng;
 
@@ -93,15 +93,14 @@ impl Objective for AutoencodingObjective {
         let sentinels = specials.sentinels();
         let max_spans = self.params.max_mask_spans.min(sentinels.len());
         let n = tokens.len().min(budget);
-        let mut found = None;
-        for _ in 0..self.params.max_attempts.max(1) {
-            let (spans, used) = stochastic_spans(&self.masker, n, max_spans, &AutoencodeBudget(budget), rng);
-            if !spans.is_empty() {
-                found = Some((spans, used));
-                break;
-            }
-        }
-        let (spans, consumed) = found.ok_or(SampleError::NothingMasked { attempts: self.params.max_attempts })?;
+        let (spans, consumed) = stochastic_spans_retrying(
+            &self.masker,
+            n,
+            max_spans,
+            &AutoencodeBudget(budget),
+            self.params.max_attempts,
+            rng,
+        )?;
         let text = &tokens[..consumed];
         // Runs of kept tokens between sentinels, as (start, end) in `text`.
         let mut runs: Vec<(usize, usize)> = Vec::with_capacity(spans.len() + 1);

@@ -2,7 +2,7 @@
 
 use birdie_data::SpecialTokens;
 
-use super::{Objective, Sample, SampleError};
+use super::{half_budget_text, Objective, Sample, SampleError};
 use crate::rng::SampleRng;
 
 /// Parameters of copying (none; the arm's length range controls the copied span, paper A.2).
@@ -22,14 +22,7 @@ impl Objective for CopyingObjective {
         _: &SpecialTokens,
         _: &mut SampleRng,
     ) -> Result<Sample, SampleError> {
-        let k = budget / 2;
-        if k == 0 {
-            return Err(SampleError::NoSpace { budget, needed: 2 });
-        }
-        if tokens.is_empty() {
-            return Err(SampleError::TooShort { needed: 1, got: 0 });
-        }
-        let used = &tokens[..tokens.len().min(k)];
+        let used = half_budget_text(tokens, budget)?;
         Ok(Sample { input: used.to_vec(), label: used.to_vec(), consumed: used.len() })
     }
 

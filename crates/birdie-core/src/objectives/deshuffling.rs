@@ -5,7 +5,7 @@
 use birdie_data::SpecialTokens;
 use rand::seq::{index, SliceRandom};
 
-use super::{Objective, Sample, SampleError};
+use super::{half_budget_text, Objective, Sample, SampleError};
 use crate::rng::SampleRng;
 
 /// Parameters of deshuffling.
@@ -34,14 +34,7 @@ impl Objective for DeshufflingObjective {
         _: &SpecialTokens,
         rng: &mut SampleRng,
     ) -> Result<Sample, SampleError> {
-        let k = budget / 2;
-        if k == 0 {
-            return Err(SampleError::NoSpace { budget, needed: 2 });
-        }
-        if tokens.is_empty() {
-            return Err(SampleError::TooShort { needed: 1, got: 0 });
-        }
-        let used = &tokens[..tokens.len().min(k)];
+        let used = half_budget_text(tokens, budget)?;
         let n = used.len();
         let m = ((n as f64) * self.0.percentage_to_shuffle).floor() as usize;
         let mut input = used.to_vec();

@@ -7,7 +7,7 @@
 
 use birdie_data::SpecialTokens;
 
-use super::spans::{stochastic_spans, t5_counts, t5_spans, MaskBudget, Span, StochasticMasker};
+use super::spans::{stochastic_spans_retrying, t5_counts, t5_spans, MaskBudget, Span, StochasticMasker};
 use super::{Objective, Sample, SampleError};
 use crate::rng::SampleRng;
 
@@ -93,15 +93,8 @@ impl Objective for InfillingObjective {
                     return Err(SampleError::TooShort { needed: 1, got: 0 });
                 }
                 let n = tokens.len().min(budget);
-                let mut found = None;
-                for _ in 0..self.params.max_attempts.max(1) {
-                    let (spans, used) = stochastic_spans(&self.masker, n, max_spans, &InfillBudget(budget), rng);
-                    if !spans.is_empty() {
-                        found = Some((spans, used));
-                        break;
-                    }
-                }
-                found.ok_or(SampleError::NothingMasked { attempts: self.params.max_attempts })?
+                let budget = InfillBudget(budget);
+                stochastic_spans_retrying(&self.masker, n, max_spans, &budget, self.params.max_attempts, rng)?
             }
             Masker::T5 => {
                 let rate = self.params.corruption_rate;

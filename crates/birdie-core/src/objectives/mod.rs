@@ -69,6 +69,18 @@ pub trait Objective {
     fn min_budget(&self) -> usize;
 }
 
+/// The first `⌊budget / 2⌋` tokens of `tokens`, for objectives whose input and label both hold the text.
+pub(crate) fn half_budget_text(tokens: &[u32], budget: usize) -> Result<&[u32], SampleError> {
+    let k = budget / 2;
+    if k == 0 {
+        return Err(SampleError::NoSpace { budget, needed: 2 });
+    }
+    if tokens.is_empty() {
+        return Err(SampleError::TooShort { needed: 1, got: 0 });
+    }
+    Ok(&tokens[..tokens.len().min(k)])
+}
+
 #[cfg(test)]
 pub(crate) mod testing {
     //! Shared fixtures for objective tests.

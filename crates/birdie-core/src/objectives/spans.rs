@@ -13,6 +13,7 @@ use rand::seq::index;
 use rand::Rng;
 use rand_distr::{Distribution, Poisson};
 
+use super::SampleError;
 use crate::rng::SampleRng;
 
 /// A masked span: `len` tokens starting at `start` of the consumed text.
@@ -93,6 +94,24 @@ pub(crate) fn stochastic_spans(
         i += 1;
     }
     (spans, i)
+}
+
+/// [`stochastic_spans`] repeated until at least one span is masked, at most `attempts` times.
+pub(crate) fn stochastic_spans_retrying(
+    masker: &StochasticMasker,
+    n: usize,
+    max_spans: usize,
+    budget: &impl MaskBudget,
+    attempts: usize,
+    rng: &mut SampleRng,
+) -> Result<(Vec<Span>, usize), SampleError> {
+    for _ in 0..attempts.max(1) {
+        let (spans, used) = stochastic_spans(masker, n, max_spans, budget, rng);
+        if !spans.is_empty() {
+            return Ok((spans, used));
+        }
+    }
+    Err(SampleError::NothingMasked { attempts })
 }
 
 /// T5's exact masker over the first `n` tokens: `noise = clamp(round(n·rate), 1, n-1)` masked tokens in

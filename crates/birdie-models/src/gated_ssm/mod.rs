@@ -17,9 +17,9 @@ use burn::prelude::*;
 use burn::tensor::activation::gelu;
 
 use crate::batch::SequenceBatch;
+use crate::lm_head;
 use crate::ops::gated_scan::gated_scan;
 use crate::ops::linear_scan::ScanDirection;
-use crate::ops::softmax_xent::softmax_cross_entropy;
 
 /// Gated SSM hyper-parameters.
 #[derive(Config, Debug)]
@@ -140,21 +140,12 @@ impl GatedSsm {
             x = b.forward(x, batch);
         }
         let x = self.norm.forward(x);
-        match &self.head {
-            Some(h) => h.forward(x),
-            None => {
-                let [bs, t, d] = x.dims();
-                let w = self.embed.weight.val();
-                x.reshape([bs * t, d]).matmul(w.clone().transpose()).reshape([bs, t, w.dims()[0]])
-            }
-        }
+        lm_head::logits(x, self.head.as_ref(), &self.embed)
     }
 
     /// Mean cross-entropy over the label positions (spec A10).
     pub fn loss(&self, batch: &SequenceBatch) -> Tensor<1> {
-        let logits = self.forward(batch);
-        let [bs, t, v] = logits.dims();
-        softmax_cross_entropy(logits.reshape([bs * t, v]), batch.labels.clone())
+        lm_head::loss(self.forward(batch), batch)
     }
 }
 

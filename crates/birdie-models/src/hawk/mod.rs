@@ -20,9 +20,9 @@ use burn::tensor::activation::gelu;
 use burn::tensor::Distribution;
 
 use crate::batch::SequenceBatch;
+use crate::lm_head;
 use crate::ops::linear_scan::ScanDirection;
 use crate::ops::rg_lru::{rg_lru, RgLruInput, C};
-use crate::ops::softmax_xent::softmax_cross_entropy;
 
 /// Hawk hyper-parameters.
 #[derive(Config, Debug)]
@@ -231,21 +231,12 @@ impl Hawk {
             x = x.clone() + b.mlp.forward(b.norm_mlp.forward(x));
         }
         let x = self.norm.forward(x);
-        match &self.head {
-            Some(h) => h.forward(x),
-            None => {
-                let [bs, t, d] = x.dims();
-                let w = self.embed.weight.val(); // [vocab, d]
-                x.reshape([bs * t, d]).matmul(w.clone().transpose()).reshape([bs, t, w.dims()[0]])
-            }
-        }
+        lm_head::logits(x, self.head.as_ref(), &self.embed)
     }
 
     /// Mean cross-entropy over the label positions (spec A10).
     pub fn loss(&self, batch: &SequenceBatch) -> Tensor<1> {
-        let logits = self.forward(batch);
-        let [bs, t, v] = logits.dims();
-        softmax_cross_entropy(logits.reshape([bs * t, v]), batch.labels.clone())
+        lm_head::loss(self.forward(batch), batch)
     }
 }
 

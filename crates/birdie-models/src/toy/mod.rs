@@ -12,9 +12,9 @@ use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
 use crate::batch::SequenceBatch;
+use crate::lm_head;
 use crate::ops::gated_scan::gated_scan;
 use crate::ops::linear_scan::ScanDirection;
-use crate::ops::softmax_xent::softmax_cross_entropy;
 
 /// Toy model sizes (stack.md: V 512, D 256, 2 layers).
 #[derive(Config, Debug)]
@@ -78,9 +78,7 @@ impl Toy {
     }
 
     pub fn loss(&self, batch: &SequenceBatch) -> Tensor<1> {
-        let logits = self.forward(batch);
-        let [bs, t, v] = logits.dims();
-        softmax_cross_entropy(logits.reshape([bs * t, v]), batch.labels.clone())
+        lm_head::loss(self.forward(batch), batch)
     }
 }
 

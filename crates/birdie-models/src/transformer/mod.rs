@@ -17,7 +17,7 @@ use burn::prelude::*;
 use burn::tensor::activation::{silu, softmax};
 
 use crate::batch::SequenceBatch;
-use crate::ops::softmax_xent::softmax_cross_entropy;
+use crate::lm_head;
 
 /// Transformer hyper-parameters.
 #[derive(Config, Debug)]
@@ -154,21 +154,12 @@ impl Transformer {
             x = blk.forward(x, &bias, &self.rope, self.num_heads);
         }
         let x = self.norm.forward(x);
-        match &self.head {
-            Some(h) => h.forward(x),
-            None => {
-                let [bs, t, d] = x.dims();
-                let w = self.embed.weight.val();
-                x.reshape([bs * t, d]).matmul(w.clone().transpose()).reshape([bs, t, w.dims()[0]])
-            }
-        }
+        lm_head::logits(x, self.head.as_ref(), &self.embed)
     }
 
     /// Mean cross-entropy over the label positions (spec A10).
     pub fn loss(&self, batch: &SequenceBatch) -> Tensor<1> {
-        let logits = self.forward(batch);
-        let [bs, t, v] = logits.dims();
-        softmax_cross_entropy(logits.reshape([bs * t, v]), batch.labels.clone())
+        lm_head::loss(self.forward(batch), batch)
     }
 }
 

@@ -5,24 +5,9 @@ use burn::backend::TensorMetadata;
 use burn::prelude::*;
 use rayon::prelude::*;
 
+use crate::ops::flex_tensor::{contiguous, f32s, sigmoid};
+
 use super::super::linear_scan::{scan_backward_slices, scan_forward_slices, ScanDims, ScanDirection};
-
-fn contiguous(t: &FlexTensor) -> FlexTensor {
-    if t.is_contiguous() && t.layout().start_offset() == 0 {
-        t.clone()
-    } else {
-        t.to_contiguous()
-    }
-}
-
-fn s(t: &FlexTensor) -> &[f32] {
-    t.as_slice().expect("f32 tensor")
-}
-
-#[inline]
-fn sigmoid(z: f32) -> f32 {
-    1.0 / (1.0 + (-z).exp())
-}
 
 /// Contiguous copies of the op's inputs.
 #[derive(Debug, Clone)]
@@ -53,7 +38,7 @@ impl Inputs {
 /// (ã = σ(zf)·p, b = σ(zi)·z).
 fn gates(inp: &Inputs) -> (Vec<f32>, Vec<f32>) {
     let [bs, t, n] = inp.dims();
-    let (zf, zi, z, mask) = (s(&inp.zf), s(&inp.zi), s(&inp.z), s(&inp.mask));
+    let (zf, zi, z, mask) = (f32s(&inp.zf), f32s(&inp.zi), f32s(&inp.z), f32s(&inp.mask));
     let mut a = vec![0f32; bs * t * n];
     let mut b = vec![0f32; bs * t * n];
     a.par_chunks_mut(n).zip(b.par_chunks_mut(n)).enumerate().for_each(|(row, (a, b))| {
@@ -70,7 +55,7 @@ pub(super) fn forward(inp: &Inputs, dir: ScanDirection) -> FlexTensor {
     let [bs, t, n] = inp.dims();
     let (a, b) = gates(inp);
     let mut h = vec![0f32; bs * t * n];
-    scan_forward_slices(&a, &b, s(&inp.reset), &mut h, ScanDims { seq: t, width: n, direction: dir });
+    scan_forward_slices(&a, &b, f32s(&inp.reset), &mut h, ScanDims { seq: t, width: n, direction: dir });
     FlexTensor::from_data(TensorData::new(h, [bs, t, n]))
 }
 
@@ -82,14 +67,14 @@ pub(super) fn backward(inp: &Inputs, g: &FlexTensor, h: &FlexTensor, dir: ScanDi
     let mut da = vec![0f32; bs * t * n];
     let mut db = vec![0f32; bs * t * n];
     scan_backward_slices(
-        s(&g),
+        f32s(&g),
         &a,
-        s(&inp.reset),
-        s(&h),
+        f32s(&inp.reset),
+        f32s(&h),
         (&mut da, &mut db),
         ScanDims { seq: t, width: n, direction: dir },
     );
-    let (zf, zi, z, mask) = (s(&inp.zf), s(&inp.zi), s(&inp.z), s(&inp.mask));
+    let (zf, zi, z, mask) = (f32s(&inp.zf), f32s(&inp.zi), f32s(&inp.z), f32s(&inp.mask));
     let mut dzf = vec![0f32; bs * t * n];
     let mut dzi = vec![0f32; bs * t * n];
     let mut dz = vec![0f32; bs * t * n];

@@ -6,6 +6,8 @@ use burn::backend::TensorMetadata;
 use burn::prelude::*;
 use rayon::prelude::*;
 
+use crate::ops::flex_tensor::{contiguous, f32s};
+
 use super::ScanDirection;
 
 /// Time index processed at step `i` of a scan over `t` positions.
@@ -123,23 +125,11 @@ pub fn scan_backward_slices(
     });
 }
 
-pub(super) fn contiguous(t: &FlexTensor) -> FlexTensor {
-    if t.is_contiguous() && t.layout().start_offset() == 0 {
-        t.clone()
-    } else {
-        t.to_contiguous()
-    }
-}
-
-fn slice(t: &FlexTensor) -> &[f32] {
-    t.as_slice().expect("f32 tensor")
-}
-
 pub(super) fn forward(a: &FlexTensor, b: &FlexTensor, r: &FlexTensor, dir: ScanDirection) -> FlexTensor {
     let [bs, t, d] = a.shape().dims::<3>();
     let (a, b, r) = (contiguous(a), contiguous(b), contiguous(r));
     let mut h = vec![0f32; bs * t * d];
-    scan_forward_slices(slice(&a), slice(&b), slice(&r), &mut h, ScanDims { seq: t, width: d, direction: dir });
+    scan_forward_slices(f32s(&a), f32s(&b), f32s(&r), &mut h, ScanDims { seq: t, width: d, direction: dir });
     FlexTensor::from_data(TensorData::new(h, [bs, t, d]))
 }
 
@@ -155,10 +145,10 @@ pub(super) fn backward(
     let mut da = vec![0f32; bs * t * d];
     let mut db = vec![0f32; bs * t * d];
     scan_backward_slices(
-        slice(&g),
-        slice(&a),
-        slice(&r),
-        slice(&h),
+        f32s(&g),
+        f32s(&a),
+        f32s(&r),
+        f32s(&h),
         (&mut da, &mut db),
         ScanDims { seq: t, width: d, direction: dir },
     );

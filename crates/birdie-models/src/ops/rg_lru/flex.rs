@@ -5,16 +5,10 @@ use burn::backend::TensorMetadata;
 use burn::prelude::*;
 use rayon::prelude::*;
 
+use crate::ops::flex_tensor::{contiguous, f32s, sigmoid, softplus};
+
 use super::super::linear_scan::{scan_backward_slices, scan_forward_slices, ScanDims, ScanDirection};
 use super::{C, MAX_SQRT_GRADIENT};
-
-fn contiguous(t: &FlexTensor) -> FlexTensor {
-    if t.is_contiguous() && t.layout().start_offset() == 0 {
-        t.clone()
-    } else {
-        t.to_contiguous()
-    }
-}
 
 /// Contiguous copies of the op's inputs.
 #[derive(Debug, Clone)]
@@ -51,28 +45,10 @@ impl Inputs {
     }
 }
 
-fn s(t: &FlexTensor) -> &[f32] {
-    t.as_slice().expect("f32 tensor")
-}
-
-#[inline]
-fn sigmoid(z: f32) -> f32 {
-    1.0 / (1.0 + (-z).exp())
-}
-
-#[inline]
-fn softplus(z: f32) -> f32 {
-    if z > 20.0 {
-        z
-    } else {
-        z.exp().ln_1p()
-    }
-}
-
 /// Masked transitions ã = a·p and inputs b for the scan.
 fn gates(inp: &Inputs) -> (Vec<f32>, Vec<f32>) {
     let [bs, t, n] = inp.dims();
-    let (za, zx, x, lam, mask) = (s(&inp.za), s(&inp.zx), s(&inp.x), s(&inp.lambda), s(&inp.mask));
+    let (za, zx, x, lam, mask) = (f32s(&inp.za), f32s(&inp.zx), f32s(&inp.x), f32s(&inp.lambda), f32s(&inp.mask));
     let sp: Vec<f32> = lam.iter().map(|&l| softplus(-l)).collect();
     let mut a = vec![0f32; bs * t * n];
     let mut b = vec![0f32; bs * t * n];
@@ -94,7 +70,7 @@ pub(super) fn forward(inp: &Inputs, dir: ScanDirection) -> FlexTensor {
     let [bs, t, n] = inp.dims();
     let (a, b) = gates(inp);
     let mut h = vec![0f32; bs * t * n];
-    scan_forward_slices(&a, &b, s(&inp.reset), &mut h, ScanDims { seq: t, width: n, direction: dir });
+    scan_forward_slices(&a, &b, f32s(&inp.reset), &mut h, ScanDims { seq: t, width: n, direction: dir });
     FlexTensor::from_data(TensorData::new(h, [bs, t, n]))
 }
 
@@ -112,14 +88,14 @@ pub(super) fn backward(
     let g = contiguous(g);
     let h = contiguous(h);
     scan_backward_slices(
-        s(&g),
+        f32s(&g),
         &a_masked,
-        s(&inp.reset),
-        s(&h),
+        f32s(&inp.reset),
+        f32s(&h),
         (&mut da, &mut db),
         ScanDims { seq: t, width: n, direction: dir },
     );
-    let (za, zx, x, lam, mask) = (s(&inp.za), s(&inp.zx), s(&inp.x), s(&inp.lambda), s(&inp.mask));
+    let (za, zx, x, lam, mask) = (f32s(&inp.za), f32s(&inp.zx), f32s(&inp.x), f32s(&inp.lambda), f32s(&inp.mask));
     let sp: Vec<f32> = lam.iter().map(|&l| softplus(-l)).collect();
     let sig_neg_lam: Vec<f32> = lam.iter().map(|&l| sigmoid(-l)).collect();
     let floor = 1.0 / (4.0 * MAX_SQRT_GRADIENT * MAX_SQRT_GRADIENT);

@@ -5,6 +5,8 @@ use burn::backend::TensorMetadata;
 use burn::prelude::*;
 use rayon::prelude::*;
 
+use crate::ops::flex_tensor::contiguous;
+
 use super::IGNORE_INDEX;
 
 /// Per-row log-sum-exp and loss terms of `z` `[n, v]` (ignored rows give 0). Returns (sum of terms, lse, labelled).
@@ -48,14 +50,6 @@ pub fn backward_slices(z: &[f32], labels: &[i32], lse: &[f32], v: usize, g: f32,
         }
         d[y as usize] -= scale;
     });
-}
-
-pub(super) fn contiguous(t: &FlexTensor) -> FlexTensor {
-    if t.is_contiguous() && t.layout().start_offset() == 0 {
-        t.clone()
-    } else {
-        t.to_contiguous()
-    }
 }
 
 /// (loss `[1]`, lse per row).

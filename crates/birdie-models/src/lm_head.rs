@@ -1,0 +1,27 @@
+//! The language-model output shared by every architecture: final hidden states → logits (untied head or the
+//! transposed embedding matrix) and the mean cross-entropy over label positions (spec A10).
+
+use burn::nn::{Embedding, Linear};
+use burn::prelude::*;
+
+use crate::batch::SequenceBatch;
+use crate::ops::softmax_xent::softmax_cross_entropy;
+
+/// Logits `[batch, seq, vocab]` of hidden states `x` `[batch, seq, d]`: `head(x)`, or `x · Eᵀ` when tied.
+pub(crate) fn logits(x: Tensor<3>, head: Option<&Linear>, embed: &Embedding) -> Tensor<3> {
+    match head {
+        Some(h) => h.forward(x),
+        None => {
+            let [bs, t, d] = x.dims();
+            let w = embed.weight.val(); // [vocab, d]
+            let vocab = w.dims()[0];
+            x.reshape([bs * t, d]).matmul(w.transpose()).reshape([bs, t, vocab])
+        }
+    }
+}
+
+/// Mean cross-entropy of `logits` against the batch's labels.
+pub(crate) fn loss(logits: Tensor<3>, batch: &SequenceBatch) -> Tensor<1> {
+    let [bs, t, v] = logits.dims();
+    softmax_cross_entropy(logits.reshape([bs * t, v]), batch.labels.clone())
+}
