@@ -68,7 +68,7 @@ fn step(args: BenchStepArgs) -> anyhow::Result<()> {
     for (k, n) in cfg.gemm_shapes() {
         let x = Tensor::<2>::ones([rows, k], &plain);
         let w = Tensor::<2>::ones([k, n], &plain);
-        let secs = median_secs(3, || {
+        let secs = median_secs(9, || {
             let _ = x.clone().matmul(w.clone()).into_data();
         });
         floor += 3.0 * secs;
