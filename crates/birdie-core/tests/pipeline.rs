@@ -142,16 +142,21 @@ fn resumed_pipeline_continues_the_same_batches() {
     }
 }
 
-#[test]
-fn an_arm_that_never_succeeds_does_not_stop_the_others() {
-    let never = Arm::new(
+/// An arm whose length range asks for more text than any document has.
+fn never_succeeding_arm() -> Arm {
+    Arm::new(
         Some("too-long".into()),
         1.0,
         ObjectiveSpec::default_for("copying").unwrap(),
         Some((1_000_000, 2_000_000)),
         ParadigmPlacement::Prefix,
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn an_arm_that_never_succeeds_does_not_stop_the_others() {
+    let never = never_succeeding_arm();
     let ntp = Arm::default_for(ObjectiveSpec::default_for("next_token_prediction").unwrap());
     let mut p = Pipeline::start(config(2), vec![never, ntp], specials(), documents(300, 5), None).unwrap();
     for _ in 0..20 {
@@ -166,14 +171,7 @@ fn an_arm_that_never_succeeds_does_not_stop_the_others() {
 
 #[test]
 fn only_failing_arms_stop_with_an_error_naming_them() {
-    let never = Arm::new(
-        Some("too-long".into()),
-        1.0,
-        ObjectiveSpec::default_for("copying").unwrap(),
-        Some((1_000_000, 2_000_000)),
-        ParadigmPlacement::Prefix,
-    )
-    .unwrap();
+    let never = never_succeeding_arm();
     let cfg = PipelineConfig { max_consecutive_failures: 50, ..config(1) };
     let mut p = Pipeline::start(cfg, vec![never], specials(), documents(30, 6), None).unwrap();
     let err = p.next_batch().unwrap_err();
