@@ -5,6 +5,7 @@
 //!   benchmark model, behind [`Model`] / [`ModelConfig`] with size presets; inputs are a [`SequenceBatch`].
 
 pub mod batch;
+pub mod decode;
 pub mod gated_ssm;
 pub mod hawk;
 mod lm_head;
@@ -14,6 +15,7 @@ pub mod toy;
 pub mod transformer;
 
 pub use batch::SequenceBatch;
+pub use decode::{DecodeState, LayerState};
 pub use gated_ssm::{GatedSsm, GatedSsmConfig};
 pub use hawk::{Hawk, HawkConfig};
 pub use model::{Arch, Model, ModelConfig, ModelError};

@@ -25,3 +25,11 @@ pub(crate) fn loss(logits: Tensor<3>, batch: &SequenceBatch) -> Tensor<1> {
     let [bs, t, v] = logits.dims();
     softmax_cross_entropy(logits.reshape([bs * t, v]), batch.labels.clone())
 }
+
+/// Logits `[batch, vocab]` of one position per row.
+pub(crate) fn logits_2d(x: Tensor<2>, head: Option<&Linear>, embed: &Embedding) -> Tensor<2> {
+    match head {
+        Some(h) => h.forward(x),
+        None => x.matmul(embed.weight.val().transpose()),
+    }
+}

@@ -15,6 +15,7 @@ use burn::module::Module;
 use burn::prelude::*;
 
 use crate::batch::SequenceBatch;
+use crate::decode::DecodeState;
 use crate::gated_ssm::{GatedSsm, GatedSsmConfig};
 use crate::hawk::{Hawk, HawkConfig};
 use crate::toy::{Toy, ToyConfig};
@@ -51,11 +52,19 @@ pub enum ModelConfig {
     Toy(ToyConfig),
 }
 
-/// Errors choosing a model.
+/// Errors choosing or running a model.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModelError {
     #[error("unknown model preset \"{0}\" (expected toy, tiny, small, base or paper)")]
     UnknownPreset(String),
+    #[error("prompt of {len} tokens with a {prefix_len}-token prefix: a prompt needs at least one token after the prefix (the start-of-generation token)")]
+    PromptWithoutSuffix { len: usize, prefix_len: usize },
+    #[error("{got} prompt tokens for {batch} rows: every row must have the same, non-zero length")]
+    RaggedPrompt { got: usize, batch: usize },
+    #[error("{got} step tokens for a state of {batch} rows")]
+    StepBatch { got: usize, batch: usize },
+    #[error("position {position} is past the model's context of {max} positions (max_seq_len)")]
+    ContextFull { position: usize, max: usize },
 }
 
 impl ModelConfig {
@@ -195,6 +204,86 @@ impl Model {
             Model::Transformer(m) => m.loss(batch),
             Model::Toy(m) => m.loss(batch),
         }
+    }
+
+    /// Width of the convolution taps a [`SequenceBatch`] for this model must carry.
+    pub fn conv_width(&self) -> usize {
+        match self {
+            Model::Hawk(m) => m.conv_width,
+            _ => 1,
+        }
+    }
+
+    /// Longest sample the model can process (the Transformer's RoPE table); `None` = unbounded.
+    pub fn max_positions(&self) -> Option<usize> {
+        match self {
+            Model::Transformer(m) => Some(m.rope.freq_complex.dims()[0]),
+            _ => None,
+        }
+    }
+
+    /// The prompt pass of generation (see [`crate::decode`]). `tokens`: `batch` rows of equal length, row-major,
+    /// each one sample: `prefix_len` prefix tokens (bidirectional for bidirectional models), then the
+    /// start-of-generation token and any teacher-forced tokens. Returns the logits at each row's last position
+    /// `[batch, vocab]` and the state to continue from.
+    pub fn prompt(
+        &self,
+        tokens: &[i32],
+        batch: usize,
+        prefix_len: usize,
+        device: &Device,
+    ) -> Result<(Tensor<2>, DecodeState), ModelError> {
+        if batch == 0 || tokens.is_empty() || tokens.len() % batch != 0 {
+            return Err(ModelError::RaggedPrompt { got: tokens.len(), batch });
+        }
+        let len = tokens.len() / batch;
+        if prefix_len >= len {
+            return Err(ModelError::PromptWithoutSuffix { len, prefix_len });
+        }
+        if let Some(max) = self.max_positions().filter(|&m| len > m) {
+            return Err(ModelError::ContextFull { position: len - 1, max });
+        }
+        let mask: Vec<i32> = (0..batch * len).map(|i| if i % len < prefix_len { 1 } else { 3 }).collect();
+        let b = SequenceBatch::new(
+            tokens,
+            &vec![-100; batch * len],
+            &vec![1; batch * len],
+            &mask,
+            batch,
+            len,
+            self.conv_width(),
+            device,
+        );
+        let (logits, layers) = match self {
+            Model::Hawk(m) => m.forward_with_state(&b),
+            Model::GatedSsm(m) => m.forward_with_state(&b),
+            Model::Transformer(m) => m.forward_with_state(&b),
+            Model::Toy(m) => m.forward_with_state(&b),
+        };
+        let last = crate::decode::last_position(&logits);
+        Ok((last, DecodeState { layers, position: len, batch }))
+    }
+
+    /// Feeds one token per row at the next position; returns its logits `[batch, vocab]` and advances `state`.
+    pub fn step(&self, tokens: &[i32], state: &mut DecodeState, device: &Device) -> Result<Tensor<2>, ModelError> {
+        if tokens.len() != state.batch {
+            return Err(ModelError::StepBatch { got: tokens.len(), batch: state.batch });
+        }
+        if let Some(max) = self.max_positions().filter(|&m| state.position >= m) {
+            return Err(ModelError::ContextFull { position: state.position, max });
+        }
+        let ids = Tensor::<1, Int>::from_data(
+            TensorData::new(tokens.iter().map(|&t| t as i64).collect::<Vec<_>>(), [tokens.len()]),
+            device,
+        );
+        let logits = match self {
+            Model::Hawk(m) => m.step(ids, &mut state.layers),
+            Model::GatedSsm(m) => m.step(ids, &mut state.layers),
+            Model::Transformer(m) => m.step(ids, &mut state.layers, state.position),
+            Model::Toy(m) => m.step(ids, &mut state.layers),
+        };
+        state.position += 1;
+        Ok(logits)
     }
 }
 

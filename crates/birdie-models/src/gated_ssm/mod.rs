@@ -14,9 +14,10 @@
 
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig, RmsNorm, RmsNormConfig};
 use burn::prelude::*;
-use burn::tensor::activation::gelu;
+use burn::tensor::activation::{gelu, sigmoid};
 
 use crate::batch::SequenceBatch;
+use crate::decode::{last_position, LayerState};
 use crate::lm_head;
 use crate::ops::gated_scan::gated_scan;
 use crate::ops::linear_scan::ScanDirection;
@@ -99,6 +100,21 @@ pub struct GatedSsmBlock {
 
 impl GatedSsmBlock {
     pub fn forward(&self, x: Tensor<3>, batch: &SequenceBatch) -> Tensor<3> {
+        self.forward_with_state(x, batch).0
+    }
+
+    /// Channels whose state runs left to right (all, or the first half in a bidirectional layer).
+    fn forward_width(&self) -> usize {
+        let n = self.w_f.weight.dims()[1];
+        if self.bidirectional {
+            n / 2
+        } else {
+            n
+        }
+    }
+
+    /// The block's output and the forward-running state after the last position.
+    fn forward_with_state(&self, x: Tensor<3>, batch: &SequenceBatch) -> (Tensor<3>, LayerState) {
         let xn = self.norm.forward(x.clone());
         let zi = self.w_i.forward(xn.clone());
         let z = self.w_z.forward(xn.clone());
@@ -128,19 +144,53 @@ impl GatedSsmBlock {
             );
             Tensor::cat(vec![fwd, rev], 2)
         };
-        x + self.w_out.forward(o * h)
+        let state = LayerState::Recurrent { h: last_position(&h).narrow(1, 0, self.forward_width()), conv: None };
+        (x + self.w_out.forward(o * h), state)
+    }
+
+    /// One generation step at a suffix position. `x`: `[batch, d_model]`.
+    fn step(&self, x: Tensor<2>, state: &mut LayerState) -> Tensor<2> {
+        let LayerState::Recurrent { h, .. } = state else { panic!("a recurrent layer needs a recurrent state") };
+        let xn = self.norm.forward(x.clone());
+        let input = sigmoid(self.w_i.forward(xn.clone())) * self.w_z.forward(xn.clone());
+        let o = gelu(self.w_o.forward(xn.clone()));
+        let f = sigmoid(self.w_f.forward(xn));
+        let [_, n] = f.dims();
+        let fw = self.forward_width();
+        let h_fwd = f.narrow(1, 0, fw) * h.clone() + input.clone().narrow(1, 0, fw);
+        *h = h_fwd.clone();
+        // The reverse half's transition is 0 in the suffix: its state is just its input term.
+        let h_all = if fw < n { Tensor::cat(vec![h_fwd, input.narrow(1, fw, n - fw)], 1) } else { h_fwd };
+        x + self.w_out.forward(o * h_all)
     }
 }
 
 impl GatedSsm {
     /// Logits `[batch, seq, vocab]`.
     pub fn forward(&self, batch: &SequenceBatch) -> Tensor<3> {
+        self.forward_with_state(batch).0
+    }
+
+    /// Logits and the per-layer decoding state after the last position (the prompt pass of generation).
+    pub fn forward_with_state(&self, batch: &SequenceBatch) -> (Tensor<3>, Vec<LayerState>) {
         let mut x = self.embed.forward(batch.tokens.clone());
+        let mut states = Vec::with_capacity(self.blocks.len());
         for b in &self.blocks {
-            x = b.forward(x, batch);
+            let (y, state) = b.forward_with_state(x, batch);
+            states.push(state);
+            x = y;
         }
         let x = self.norm.forward(x);
-        lm_head::logits(x, self.head.as_ref(), &self.embed)
+        (lm_head::logits(x, self.head.as_ref(), &self.embed), states)
+    }
+
+    /// Logits `[batch, vocab]` of one new token per row at a suffix position, advancing `states`.
+    pub fn step(&self, tokens: Tensor<1, Int>, states: &mut [LayerState]) -> Tensor<2> {
+        let mut x = self.embed.forward(tokens.unsqueeze_dim::<2>(1)).squeeze_dim::<2>(1);
+        for (b, state) in self.blocks.iter().zip(states) {
+            x = b.step(x, state);
+        }
+        lm_head::logits_2d(self.norm.forward(x), self.head.as_ref(), &self.embed)
     }
 
     /// Mean cross-entropy over the label positions (spec A10).

@@ -16,10 +16,11 @@
 use burn::module::Param;
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig, RmsNorm, RmsNormConfig};
 use burn::prelude::*;
-use burn::tensor::activation::gelu;
+use burn::tensor::activation::{gelu, sigmoid, softplus};
 use burn::tensor::Distribution;
 
 use crate::batch::SequenceBatch;
+use crate::decode::{conv_history, last_position, LayerState};
 use crate::lm_head;
 use crate::ops::linear_scan::ScanDirection;
 use crate::ops::rg_lru::{rg_lru, RgLruInput, C};
@@ -165,7 +166,7 @@ pub struct GatedMlp {
 }
 
 impl GatedMlp {
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         self.down.forward(gelu(self.gate.forward(x.clone())) * self.up.forward(x))
     }
 }
@@ -187,8 +188,15 @@ impl RecurrentBlock {
     }
 
     pub fn forward(&self, x: Tensor<3>, batch: &SequenceBatch) -> Tensor<3> {
+        self.forward_with_state(x, batch).0
+    }
+
+    /// The block's output, and the decoding state after the last position: the forward-running part of the
+    /// RG-LRU state and the last `conv_width − 1` convolution inputs.
+    fn forward_with_state(&self, x: Tensor<3>, batch: &SequenceBatch) -> (Tensor<3>, LayerState) {
         let g = gelu(self.gate.forward(x.clone())); // [B, T, N]
-        let u = self.conv(self.input.forward(x), batch); // [B, T, N]
+        let u_in = self.input.forward(x); // [B, T, N]
+        let u = self.conv(u_in.clone(), batch); // [B, T, N]
         let za = self.w_a.forward(u.clone());
         let zx = self.w_x.forward(u.clone());
         let lambda = self.lambda.val();
@@ -218,20 +226,87 @@ impl RecurrentBlock {
             };
             Tensor::cat(vec![rg_lru(fwd, ScanDirection::Forward), rg_lru(rev, ScanDirection::Reverse)], 2)
         };
-        self.out.forward(g * h)
+        let state = LayerState::Recurrent {
+            h: last_position(&h).narrow(1, 0, self.forward_width()),
+            conv: conv_history(&u_in, self.conv_weight.dims()[0]),
+        };
+        (self.out.forward(g * h), state)
+    }
+
+    /// Channels whose state runs left to right (all, or the first half in a bidirectional layer).
+    fn forward_width(&self) -> usize {
+        let n = self.lambda.dims()[0];
+        if self.bidirectional {
+            n / 2
+        } else {
+            n
+        }
+    }
+
+    /// One generation step at a suffix position. `x`: `[batch, d_model]`.
+    fn step(&self, x: Tensor<2>, state: &mut LayerState) -> Tensor<2> {
+        let LayerState::Recurrent { h, conv } = state else { panic!("a recurrent layer needs a recurrent state") };
+        let g = gelu(self.gate.forward(x.clone()));
+        let u_in = self.input.forward(x); // [B, N]
+        let [bs, n] = u_in.dims();
+        let w = self.conv_weight.val();
+        let k_taps = w.dims()[0];
+        let mut u = u_in.clone() * w.clone().narrow(0, 0, 1) + self.conv_bias.val().reshape([1, n]);
+        if let Some(history) = conv.as_mut() {
+            // history[:, j] holds the input at t − (k_taps − 1) + j.
+            for k in 1..k_taps {
+                let past = history.clone().narrow(1, k_taps - 1 - k, 1).reshape([bs, n]);
+                u = u + past * w.clone().narrow(0, k, 1);
+            }
+            let newest = u_in.reshape([bs, 1, n]);
+            *history = if k_taps > 2 {
+                Tensor::cat(vec![history.clone().narrow(1, 1, k_taps - 2), newest], 1)
+            } else {
+                newest
+            };
+        }
+        let r = sigmoid(self.w_a.forward(u.clone()));
+        let i = sigmoid(self.w_x.forward(u.clone()));
+        let log_a = r * softplus(self.lambda.val().neg(), 1.0).reshape([1, n]).mul_scalar(-C);
+        let a = log_a.clone().exp();
+        let b = (a.clone() * a.clone()).neg().add_scalar(1.0).sqrt() * i * u;
+        let fw = self.forward_width();
+        let h_fwd = a.narrow(1, 0, fw) * h.clone() + b.clone().narrow(1, 0, fw);
+        *h = h_fwd.clone();
+        // The reverse half's transition is 0 in the suffix: its state is just b_t.
+        let h_all = if fw < n { Tensor::cat(vec![h_fwd, b.narrow(1, fw, n - fw)], 1) } else { h_fwd };
+        self.out.forward(g * h_all)
     }
 }
 
 impl Hawk {
     /// Logits `[batch, seq, vocab]`.
     pub fn forward(&self, batch: &SequenceBatch) -> Tensor<3> {
+        self.forward_with_state(batch).0
+    }
+
+    /// Logits and the per-layer decoding state after the last position (the prompt pass of generation).
+    pub fn forward_with_state(&self, batch: &SequenceBatch) -> (Tensor<3>, Vec<LayerState>) {
         let mut x = self.embed.forward(batch.tokens.clone());
+        let mut states = Vec::with_capacity(self.blocks.len());
         for b in &self.blocks {
-            x = x.clone() + b.rec.forward(b.norm_rec.forward(x.clone()), batch);
+            let (y, state) = b.rec.forward_with_state(b.norm_rec.forward(x.clone()), batch);
+            states.push(state);
+            x = x + y;
             x = x.clone() + b.mlp.forward(b.norm_mlp.forward(x));
         }
         let x = self.norm.forward(x);
-        lm_head::logits(x, self.head.as_ref(), &self.embed)
+        (lm_head::logits(x, self.head.as_ref(), &self.embed), states)
+    }
+
+    /// Logits `[batch, vocab]` of one new token per row at a suffix position, advancing `states`.
+    pub fn step(&self, tokens: Tensor<1, Int>, states: &mut [LayerState]) -> Tensor<2> {
+        let mut x = self.embed.forward(tokens.unsqueeze_dim::<2>(1)).squeeze_dim::<2>(1);
+        for (b, state) in self.blocks.iter().zip(states) {
+            x = x.clone() + b.rec.step(b.norm_rec.forward(x), state);
+            x = x.clone() + b.mlp.forward(b.norm_mlp.forward(x));
+        }
+        lm_head::logits_2d(self.norm.forward(x), self.head.as_ref(), &self.embed)
     }
 
     /// Mean cross-entropy over the label positions (spec A10).

@@ -11,7 +11,10 @@
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
+use burn::tensor::activation::sigmoid;
+
 use crate::batch::SequenceBatch;
+use crate::decode::{last_position, LayerState};
 use crate::lm_head;
 use crate::ops::gated_scan::gated_scan;
 use crate::ops::linear_scan::ScanDirection;
@@ -64,7 +67,13 @@ pub struct Toy {
 
 impl Toy {
     pub fn forward(&self, batch: &SequenceBatch) -> Tensor<3> {
+        self.forward_with_state(batch).0
+    }
+
+    /// Logits and the per-layer scan state after the last position (the prompt pass of generation).
+    pub fn forward_with_state(&self, batch: &SequenceBatch) -> (Tensor<3>, Vec<LayerState>) {
         let mut x = self.embed.forward(batch.tokens.clone());
+        let mut states = Vec::with_capacity(self.layers.len());
         for l in &self.layers {
             let d = x.dims()[2];
             let z = l.in_proj.forward(x.clone());
@@ -72,7 +81,22 @@ impl Toy {
             let z2 = z.narrow(2, d, d);
             let h =
                 gated_scan(z1.clone(), z1.neg(), z2, batch.reset.clone(), batch.ones.clone(), ScanDirection::Forward);
+            states.push(LayerState::Recurrent { h: last_position(&h), conv: None });
             x = x + l.out_proj.forward(h);
+        }
+        (self.head.forward(x), states)
+    }
+
+    /// Logits `[batch, vocab]` of one new token per row, advancing `states`.
+    pub fn step(&self, tokens: Tensor<1, Int>, states: &mut [LayerState]) -> Tensor<2> {
+        let mut x = self.embed.forward(tokens.unsqueeze_dim::<2>(1)).squeeze_dim::<2>(1);
+        for (l, state) in self.layers.iter().zip(states) {
+            let LayerState::Recurrent { h, .. } = state else { panic!("a toy layer needs a recurrent state") };
+            let d = x.dims()[1];
+            let z = l.in_proj.forward(x.clone());
+            let z1 = z.clone().narrow(1, 0, d);
+            *h = sigmoid(z1.clone()) * h.clone() + sigmoid(z1.neg()) * z.narrow(1, d, d);
+            x = x + l.out_proj.forward(h.clone());
         }
         self.head.forward(x)
     }

@@ -17,6 +17,7 @@ use burn::prelude::*;
 use burn::tensor::activation::{silu, softmax};
 
 use crate::batch::SequenceBatch;
+use crate::decode::LayerState;
 use crate::lm_head;
 
 /// Transformer hyper-parameters.
@@ -129,7 +130,8 @@ pub fn attention_bias(batch: &SequenceBatch, prefix_lm: bool, device: &Device) -
 }
 
 impl TransformerBlock {
-    fn forward(&self, x: Tensor<3>, bias: &Tensor<4>, rope: &RotaryEncoding, heads: usize) -> Tensor<3> {
+    /// The block's output `[B, T, D]` and its keys (RoPE applied) and values `[B, H, T, hd]`.
+    fn forward(&self, x: Tensor<3>, bias: &Tensor<4>, rope: &RotaryEncoding, heads: usize) -> (Tensor<3>, LayerState) {
         let [b, t, d] = x.dims();
         let hd = d / heads;
         let xn = self.norm_attn.forward(x.clone());
@@ -137,24 +139,62 @@ impl TransformerBlock {
         let q = rope.forward(split(self.w_q.forward(xn.clone())));
         let k = rope.forward(split(self.w_k.forward(xn.clone())));
         let v = split(self.w_v.forward(xn));
-        let scores = q.matmul(k.swap_dims(2, 3)).div_scalar((hd as f32).sqrt()) + bias.clone();
-        let attn = softmax(scores, 3).matmul(v).swap_dims(1, 2).reshape([b, t, d]);
+        let scores = q.matmul(k.clone().swap_dims(2, 3)).div_scalar((hd as f32).sqrt()) + bias.clone();
+        let attn = softmax(scores, 3).matmul(v.clone()).swap_dims(1, 2).reshape([b, t, d]);
         let x = x + self.w_o.forward(attn);
+        (self.mlp(x), LayerState::Attention { k, v })
+    }
+
+    fn mlp<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         let xn = self.norm_mlp.forward(x.clone());
         x + self.down.forward(silu(self.gate.forward(xn.clone())) * self.up.forward(xn))
+    }
+
+    /// One generation step at suffix position `pos`: the new token attends to every cached position and itself.
+    fn step(&self, x: Tensor<2>, state: &mut LayerState, pos: usize, rope: &RotaryEncoding, heads: usize) -> Tensor<2> {
+        let LayerState::Attention { k: keys, v: values } = state else {
+            panic!("an attention layer needs a key/value cache")
+        };
+        let [b, d] = x.dims();
+        let hd = d / heads;
+        let xn = self.norm_attn.forward(x.clone());
+        let split = |y: Tensor<2>| y.reshape([b, heads, 1, hd]); // [B, H, 1, hd]
+        let q = rope.apply(split(self.w_q.forward(xn.clone())), pos);
+        *keys = Tensor::cat(vec![keys.clone(), rope.apply(split(self.w_k.forward(xn.clone())), pos)], 2);
+        *values = Tensor::cat(vec![values.clone(), split(self.w_v.forward(xn))], 2);
+        let scores = q.matmul(keys.clone().swap_dims(2, 3)).div_scalar((hd as f32).sqrt());
+        let attn = softmax(scores, 3).matmul(values.clone()).reshape([b, d]);
+        self.mlp(x + self.w_o.forward(attn))
     }
 }
 
 impl Transformer {
     /// Logits `[batch, seq, vocab]`.
     pub fn forward(&self, batch: &SequenceBatch) -> Tensor<3> {
+        self.forward_with_state(batch).0
+    }
+
+    /// Logits and the per-layer key/value cache (the prompt pass of generation).
+    pub fn forward_with_state(&self, batch: &SequenceBatch) -> (Tensor<3>, Vec<LayerState>) {
         let mut x = self.embed.forward(batch.tokens.clone());
         let bias = attention_bias(batch, self.prefix_lm, &x.device());
+        let mut states = Vec::with_capacity(self.blocks.len());
         for blk in &self.blocks {
-            x = blk.forward(x, &bias, &self.rope, self.num_heads);
+            let (y, state) = blk.forward(x, &bias, &self.rope, self.num_heads);
+            states.push(state);
+            x = y;
         }
         let x = self.norm.forward(x);
-        lm_head::logits(x, self.head.as_ref(), &self.embed)
+        (lm_head::logits(x, self.head.as_ref(), &self.embed), states)
+    }
+
+    /// Logits `[batch, vocab]` of one new token per row at suffix position `pos`, advancing `states`.
+    pub fn step(&self, tokens: Tensor<1, Int>, states: &mut [LayerState], pos: usize) -> Tensor<2> {
+        let mut x = self.embed.forward(tokens.unsqueeze_dim::<2>(1)).squeeze_dim::<2>(1);
+        for (blk, state) in self.blocks.iter().zip(states) {
+            x = blk.step(x, state, pos, &self.rope, self.num_heads);
+        }
+        lm_head::logits_2d(self.norm.forward(x), self.head.as_ref(), &self.embed)
     }
 
     /// Mean cross-entropy over the label positions (spec A10).
