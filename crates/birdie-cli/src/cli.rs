@@ -35,9 +35,42 @@ pub enum Command {
     Tokenizer(TokenizerCommand),
     /// Show what one objective makes of a text: decoded input, label and the packed row.
     Preview(PreviewArgs),
+    /// Model configurations.
+    #[command(subcommand)]
+    Model(ModelCommand),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Print a model's resolved configuration (TOML) and its parameter count.
+    Info(ModelInfoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ModelInfoArgs {
+    /// A TOML file with a [model] table (or bare model keys); overrides --arch/--preset/--bidirectional.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Architecture: hawk, gated-ssm, transformer, toy.
+    #[arg(long, default_value = "hawk")]
+    pub arch: String,
+    /// Size preset: toy, tiny, small, base, paper.
+    #[arg(long, default_value = "tiny")]
+    pub preset: String,
+    /// The bidirectional-prefix variant (prefix-LM attention for the Transformer).
+    #[arg(long)]
+    pub bidirectional: bool,
+    /// Vocabulary size (default: the bundled tokenizer's, or --tokenizer's).
+    #[arg(long)]
+    pub vocab: Option<usize>,
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
+    /// Longest row (the Transformer's context).
+    #[arg(long, default_value_t = 2048)]
+    pub seq: usize,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ pub mod hawk;
 mod lm_head;
 pub mod model;
 pub mod ops;
+pub mod spec;
 pub mod toy;
 pub mod transformer;
 
@@ -19,5 +20,6 @@ pub use decode::{DecodeState, LayerState};
 pub use gated_ssm::{GatedSsm, GatedSsmConfig};
 pub use hawk::{Hawk, HawkConfig};
 pub use model::{Arch, Model, ModelConfig, ModelError};
+pub use spec::ModelSpec;
 pub use toy::{Toy, ToyConfig};
 pub use transformer::{Transformer, TransformerConfig};

@@ -57,6 +57,8 @@ pub enum ModelConfig {
 pub enum ModelError {
     #[error("unknown model preset \"{0}\" (expected toy, tiny, small, base or paper)")]
     UnknownPreset(String),
+    #[error("model.{key} = {value}: expected {expected}")]
+    BadValue { key: &'static str, value: String, expected: String },
     #[error("prompt of {len} tokens with a {prefix_len}-token prefix: a prompt needs at least one token after the prefix (the start-of-generation token)")]
     PromptWithoutSuffix { len: usize, prefix_len: usize },
     #[error("{got} prompt tokens for {batch} rows: every row must have the same, non-zero length")]

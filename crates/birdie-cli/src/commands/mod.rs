@@ -2,6 +2,7 @@
 
 mod bench;
 mod data;
+mod model;
 mod preview;
 mod tokenizer;
 
@@ -17,6 +18,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Data(c) => data::run(c),
         Command::Tokenizer(c) => tokenizer::run(c),
         Command::Preview(args) => preview::run(args),
+        Command::Model(c) => model::run(c),
         Command::Bench(c) => bench::run(c),
     }
 }
