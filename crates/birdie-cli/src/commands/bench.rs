@@ -46,7 +46,30 @@ fn step(args: BenchStepArgs) -> anyhow::Result<()> {
     let batch = SequenceBatch::new(&tokens, &labels, &seg, &mask, b, t, cfg.conv_width(), &device);
     let mut model = cfg.init(&device);
     let mut optim = AdamWConfig::new().with_weight_decay(0.1).init();
+    // Floor: the same matrix products as plain GEMMs (forward + two backward products each).
+    let plain = Device::flex();
+    let rows = b * t;
+    let gemms: Vec<(Tensor<2>, Tensor<2>)> = cfg
+        .gemm_shapes()
+        .into_iter()
+        .map(|(k, n)| (Tensor::<2>::ones([rows, k], &plain), Tensor::<2>::ones([k, n], &plain)))
+        .collect();
+    let flops: f64 = cfg.gemm_shapes().iter().map(|&(k, n)| 3.0 * 2.0 * (rows * k * n) as f64).sum();
+    // One timing per GEMM shape, each run right after a warm-up run of itself (hot caches: the GEMMs at their best).
+    let floor_once = || -> Vec<f64> {
+        gemms
+            .iter()
+            .map(|(x, w)| {
+                let _ = x.clone().matmul(w.clone()).into_data();
+                let start = Instant::now();
+                let _ = x.clone().matmul(w.clone()).into_data();
+                3.0 * start.elapsed().as_secs_f64()
+            })
+            .collect()
+    };
+    // Steps and floor measurements alternate, so a busy or throttled machine slows both alike.
     let mut times = Vec::with_capacity(args.steps);
+    let mut floors: Vec<Vec<f64>> = vec![Vec::with_capacity(args.steps); gemms.len()];
     let mut last_loss = 0.0;
     for i in 0..args.steps + 2 {
         let start = Instant::now();
@@ -54,26 +77,21 @@ fn step(args: BenchStepArgs) -> anyhow::Result<()> {
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(1e-3, model, grads);
         last_loss = loss.into_scalar::<f32>();
+        let step_secs = start.elapsed().as_secs_f64();
+        let floor_secs = floor_once();
         if i >= 2 {
-            times.push(start.elapsed().as_secs_f64());
+            times.push(step_secs);
+            for (all, s) in floors.iter_mut().zip(floor_secs) {
+                all.push(s);
+            }
         }
     }
-    times.sort_by(f64::total_cmp);
-    let step = times[times.len() / 2];
-    // Floor: the same matrix products as plain GEMMs (forward + two backward products each).
-    let plain = Device::flex();
-    let rows = b * t;
-    let mut floor = 0.0;
-    let mut flops = 0.0;
-    for (k, n) in cfg.gemm_shapes() {
-        let x = Tensor::<2>::ones([rows, k], &plain);
-        let w = Tensor::<2>::ones([k, n], &plain);
-        let secs = median_secs(9, || {
-            let _ = x.clone().matmul(w.clone()).into_data();
-        });
-        floor += 3.0 * secs;
-        flops += 3.0 * 2.0 * (rows * k * n) as f64;
-    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let floor: f64 = floors.iter_mut().map(median).sum();
+    let step = median(&mut times);
     let mut out = std::io::stdout().lock();
     writeln!(out, "step: {:.1} ms", step * 1e3)?;
     writeln!(out, "tokens/s: {:.0}", (b * t) as f64 / step)?;

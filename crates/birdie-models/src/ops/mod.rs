@@ -4,10 +4,12 @@
 mod flex_tensor;
 pub mod gated_scan;
 pub mod linear_scan;
+pub mod min_gru;
 pub mod rg_lru;
 pub mod softmax_xent;
 
 pub use gated_scan::{gated_scan, gated_scan_reference};
 pub use linear_scan::{linear_scan, linear_scan_reference, ScanDirection};
+pub use min_gru::{min_gru, min_gru_reference};
 pub use rg_lru::{rg_lru, rg_lru_reference, RgLruInput};
 pub use softmax_xent::{softmax_cross_entropy, softmax_cross_entropy_reference};

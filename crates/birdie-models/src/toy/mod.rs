@@ -6,7 +6,7 @@
 //! → Linear(256→512) → cross-entropy
 //! ```
 //!
-//! `(1 − σ(z₁))·z₂ = σ(−z₁)·z₂`, so the gates and scan are one fused `gated_scan(z₁, −z₁, z₂)`.
+//! The gates and scan are one fused op, [`min_gru`], reading the packed projection `[z₁ | z₂]` directly.
 
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
@@ -16,8 +16,7 @@ use burn::tensor::activation::sigmoid;
 use crate::batch::SequenceBatch;
 use crate::decode::{last_position, LayerState};
 use crate::lm_head;
-use crate::ops::gated_scan::gated_scan;
-use crate::ops::linear_scan::ScanDirection;
+use crate::ops::min_gru::min_gru;
 
 /// Toy model sizes (stack.md: V 512, D 256, 2 layers).
 #[derive(Config, Debug)]
@@ -75,12 +74,7 @@ impl Toy {
         let mut x = self.embed.forward(batch.tokens.clone());
         let mut states = Vec::with_capacity(self.layers.len());
         for l in &self.layers {
-            let d = x.dims()[2];
-            let z = l.in_proj.forward(x.clone());
-            let z1 = z.clone().narrow(2, 0, d);
-            let z2 = z.narrow(2, d, d);
-            let h =
-                gated_scan(z1.clone(), z1.neg(), z2, batch.reset.clone(), batch.ones.clone(), ScanDirection::Forward);
+            let h = min_gru(l.in_proj.forward(x.clone()), batch.reset.clone());
             states.push(LayerState::Recurrent { h: last_position(&h), conv: None });
             x = x + l.out_proj.forward(h);
         }

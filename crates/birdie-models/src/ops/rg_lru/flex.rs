@@ -5,7 +5,7 @@ use burn::backend::TensorMetadata;
 use burn::prelude::*;
 use rayon::prelude::*;
 
-use crate::ops::flex_tensor::{contiguous, f32s, sigmoid, softplus};
+use crate::ops::flex_tensor::{contiguous, exp, f32s, sigmoid, softplus};
 
 use super::super::linear_scan::{scan_backward_slices, scan_forward_slices, ScanDims, ScanDirection};
 use super::{C, MAX_SQRT_GRADIENT};
@@ -58,7 +58,7 @@ fn gates(inp: &Inputs) -> (Vec<f32>, Vec<f32>) {
         for j in 0..n {
             let r = sigmoid(za[o + j]);
             let i = sigmoid(zx[o + j]);
-            let aj = (-C * r * sp[j]).exp();
+            let aj = exp(-C * r * sp[j]);
             b[j] = (1.0 - aj * aj).max(0.0).sqrt() * i * x[o + j];
             a[j] = aj * p;
         }
@@ -118,7 +118,7 @@ pub(super) fn backward(
                     let k = o + j;
                     let r = sigmoid(za[k]);
                     let i = sigmoid(zx[k]);
-                    let a = (-C * r * sp[j]).exp();
+                    let a = exp(-C * r * sp[j]);
                     let m = 1.0 - a * a;
                     let root = m.max(0.0).sqrt();
                     // b = √m · i · x

@@ -5,7 +5,7 @@ use burn::backend::TensorMetadata;
 use burn::prelude::*;
 use rayon::prelude::*;
 
-use crate::ops::flex_tensor::contiguous;
+use crate::ops::flex_tensor::{contiguous, exp};
 
 use super::IGNORE_INDEX;
 
@@ -25,7 +25,7 @@ pub fn forward_slices(z: &[f32], labels: &[i32], v: usize) -> (f64, Vec<f32>, us
             assert!((0..v as i32).contains(&y), "label {y} of row {i} is outside the vocabulary of {v}");
             let row = &z[i * v..(i + 1) * v];
             let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let s: f32 = row.iter().map(|&x| (x - m).exp()).sum();
+            let s: f32 = row.iter().map(|&x| exp(x - m)).sum();
             *lse_i = m + s.ln();
             f64::from(*lse_i - row[y as usize])
         })
@@ -46,7 +46,7 @@ pub fn backward_slices(z: &[f32], labels: &[i32], lse: &[f32], v: usize, g: f32,
         }
         let row = &z[i * v..(i + 1) * v];
         for (dj, &x) in d.iter_mut().zip(row) {
-            *dj = scale * (x - lse[i]).exp();
+            *dj = scale * exp(x - lse[i]);
         }
         d[y as usize] -= scale;
     });
