@@ -1,0 +1,184 @@
+//! A synthetic training process for the controller (`birdie controller simulate` and the controller tests).
+//!
+//! Between evaluations each arm's validation loss moves as
+//! `L_i ← L_i · (1 − η · Σ_j T_ij · p_j) + ε_i`, `ε_i ~ N(0, (σ·L_i)²)`: training on arm j helps arm i by `T_ij`.
+//! [`SimulatedProcess::birdie`] is the process of the controller issue over the `birdie` preset's first 15 arms
+//! (η 0.02, σ 0.005, L₀ 6; T: 1 on the diagonal, 0.5 between infilling arms, 0.6 from copying to deshuffling, 0.4
+//! from prefix-LM to NTP, and the NTP arm's own diagonal fading linearly from 1 to 0.1 over the run).
+
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::SampleRng;
+
+/// Stream of the simulator's noise.
+const NOISE_STREAM: u64 = 0x51_u64;
+
+/// The process: transfer matrix (possibly changing over the run) and noise.
+#[derive(Debug, Clone)]
+pub struct SimulatedProcess {
+    /// Arm kinds (classes for the controller).
+    pub kinds: Vec<String>,
+    /// `T_ij` at the start and at the end of the run (linear in between).
+    pub transfer_start: Vec<Vec<f64>>,
+    pub transfer_end: Vec<Vec<f64>>,
+    pub eta: f64,
+    pub sigma: f64,
+    pub initial_loss: f64,
+}
+
+impl SimulatedProcess {
+    /// The issue's process over the given arm kinds (registry names).
+    pub fn birdie<S: AsRef<str>>(kinds: &[S]) -> Self {
+        let kinds: Vec<String> = kinds.iter().map(|k| k.as_ref().to_string()).collect();
+        let k = kinds.len();
+        let is = |i: usize, name: &str| kinds[i] == name;
+        let mut t = vec![vec![0.0; k]; k];
+        for i in 0..k {
+            t[i][i] = 1.0;
+            for j in 0..k {
+                if i == j {
+                    continue;
+                }
+                if is(i, "infilling") && is(j, "infilling") {
+                    t[i][j] = 0.5;
+                }
+                if is(i, "deshuffling") && is(j, "copying") {
+                    t[i][j] = 0.6;
+                }
+                if is(i, "next_token_prediction") && is(j, "prefix_language_modeling") {
+                    t[i][j] = 0.4;
+                }
+            }
+        }
+        let mut end = t.clone();
+        for i in 0..k {
+            if is(i, "next_token_prediction") {
+                end[i][i] = 0.1;
+            }
+        }
+        SimulatedProcess { kinds, transfer_start: t, transfer_end: end, eta: 0.02, sigma: 0.005, initial_loss: 6.0 }
+    }
+
+    /// A process with one clearly best arm `best`: training on it helps every arm by 0.8, others help only
+    /// themselves by 0.3.
+    pub fn one_best_arm<S: AsRef<str>>(kinds: &[S], best: usize) -> Self {
+        let kinds: Vec<String> = kinds.iter().map(|k| k.as_ref().to_string()).collect();
+        let k = kinds.len();
+        let t: Vec<Vec<f64>> = (0..k)
+            .map(|i| {
+                (0..k)
+                    .map(|j| {
+                        if j == best {
+                            0.8
+                        } else if i == j {
+                            0.3
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        SimulatedProcess {
+            kinds,
+            transfer_start: t.clone(),
+            transfer_end: t,
+            eta: 0.02,
+            sigma: 0.005,
+            initial_loss: 6.0,
+        }
+    }
+
+    pub fn num_arms(&self) -> usize {
+        self.kinds.len()
+    }
+
+    /// `T` at evaluation interval `e` of `n`.
+    fn transfer(&self, e: usize, n: usize) -> Vec<Vec<f64>> {
+        let f = if n > 1 { e as f64 / (n - 1) as f64 } else { 0.0 };
+        self.transfer_start
+            .iter()
+            .zip(&self.transfer_end)
+            .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + (y - x) * f).collect())
+            .collect()
+    }
+
+    /// Losses after interval `e` of `n` under mixture `p`, with the interval's noise drawn from (seed, e).
+    pub fn advance(&self, losses: &[f64], p: &[f64], e: usize, n: usize, seed: u64) -> Vec<f64> {
+        let t = self.transfer(e, n);
+        let mut rng = SampleRng::derive(seed, NOISE_STREAM, e as u64);
+        losses
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| {
+                let drive: f64 = t[i].iter().zip(p).map(|(tij, pj)| tij * pj).sum();
+                let z: f64 = StandardNormal.sample(&mut rng);
+                (l * (1.0 - self.eta * drive) + self.sigma * l * z).max(0.0)
+            })
+            .collect()
+    }
+
+    /// Total loss reduction of `n` intervals under one fixed mixture (same noise as any other run of this seed).
+    pub fn fixed_mixture_reduction(&self, p: &[f64], n: usize, seed: u64) -> f64 {
+        let mut l = vec![self.initial_loss; self.num_arms()];
+        for e in 0..n {
+            l = self.advance(&l, p, e, n, seed);
+        }
+        self.num_arms() as f64 * self.initial_loss - l.iter().sum::<f64>()
+    }
+
+    /// The best fixed mixture in hindsight among `tries` random ones (and the uniform one): (mixture, reduction).
+    pub fn best_fixed(&self, n: usize, seed: u64, tries: usize) -> (Vec<f64>, f64) {
+        let k = self.num_arms();
+        let mut rng = SampleRng::derive(seed, NOISE_STREAM + 1, 0);
+        let uniform = vec![1.0 / k as f64; k];
+        let mut best = (uniform.clone(), self.fixed_mixture_reduction(&uniform, n, seed));
+        for _ in 0..tries {
+            // Dirichlet(1/2)-like draws: squared uniforms, normalised, reach corners as well as the middle.
+            let mut p: Vec<f64> = (0..k).map(|_| rand::Rng::random::<f64>(&mut rng).powi(2)).collect();
+            super::normalise(&mut p);
+            let r = self.fixed_mixture_reduction(&p, n, seed);
+            if r > best.1 {
+                best = (p, r);
+            }
+        }
+        best
+    }
+}
+
+/// Runs `controller` against the process for `evals` intervals: an evaluation before the first interval and after
+/// each. The controller's schedule must evaluate at steps 0, 1, …, evals (see [`simulation_config`]).
+/// Returns every evaluation's report and the total loss reduction.
+pub fn run_simulation(
+    process: &SimulatedProcess,
+    controller: &mut super::Controller,
+    evals: usize,
+    seed: u64,
+) -> Result<(Vec<super::UpdateReport>, f64), super::ControllerError> {
+    let k = process.num_arms();
+    let mut losses = vec![process.initial_loss; k];
+    let mut reports = Vec::with_capacity(evals + 1);
+    for e in 0..=evals {
+        if e > 0 {
+            let p = controller.mixture().to_vec();
+            losses = process.advance(&losses, &p, e - 1, evals, seed);
+        }
+        controller.begin_evaluation(e as u64);
+        let mut report = None;
+        for (arm, &l) in losses.iter().enumerate() {
+            report = controller.record_validation_loss(arm, l)?;
+        }
+        reports.push(report.expect("the last loss of an evaluation updates"));
+    }
+    Ok((reports, k as f64 * process.initial_loss - losses.iter().sum::<f64>()))
+}
+
+/// Controller settings for a simulation of `evals` intervals: an evaluation at every step, the agent acting from
+/// the second evaluation on.
+pub fn simulation_config(base: &super::ControllerConfig) -> super::ControllerConfig {
+    let mut c = base.clone();
+    c.eval_steps = Some(vec![0]);
+    c.eval_every = Some(1);
+    c.agent_start = Some(1);
+    c
+}
