@@ -32,28 +32,24 @@ impl SimulatedProcess {
         let kinds: Vec<String> = kinds.iter().map(|k| k.as_ref().to_string()).collect();
         let k = kinds.len();
         let is = |i: usize, name: &str| kinds[i] == name;
-        let mut t = vec![vec![0.0; k]; k];
-        for i in 0..k {
-            t[i][i] = 1.0;
-            for j in 0..k {
-                if i == j {
-                    continue;
-                }
-                if is(i, "infilling") && is(j, "infilling") {
-                    t[i][j] = 0.5;
-                }
-                if is(i, "deshuffling") && is(j, "copying") {
-                    t[i][j] = 0.6;
-                }
-                if is(i, "next_token_prediction") && is(j, "prefix_language_modeling") {
-                    t[i][j] = 0.4;
-                }
+        let entry = |i: usize, j: usize| -> f64 {
+            if i == j {
+                1.0
+            } else if is(i, "infilling") && is(j, "infilling") {
+                0.5
+            } else if is(i, "deshuffling") && is(j, "copying") {
+                0.6
+            } else if is(i, "next_token_prediction") && is(j, "prefix_language_modeling") {
+                0.4
+            } else {
+                0.0
             }
-        }
+        };
+        let t: Vec<Vec<f64>> = (0..k).map(|i| (0..k).map(|j| entry(i, j)).collect()).collect();
         let mut end = t.clone();
-        for i in 0..k {
+        for (i, row) in end.iter_mut().enumerate() {
             if is(i, "next_token_prediction") {
-                end[i][i] = 0.1;
+                row[i] = 0.1;
             }
         }
         SimulatedProcess { kinds, transfer_start: t, transfer_end: end, eta: 0.02, sigma: 0.005, initial_loss: 6.0 }
