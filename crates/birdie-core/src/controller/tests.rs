@@ -93,7 +93,7 @@ fn saved_and_restored_controllers_make_the_same_decisions() {
     // Run 12 evaluations, save, restore into a fresh controller, then continue by hand with the same losses.
     let mut b = controller(cfg.clone(), 30, 7);
     let mut losses = vec![process.initial_loss; 6];
-    for e in 0..=30usize {
+    for (e, want) in full.iter().enumerate() {
         if e == 12 {
             let (state, bytes) = b.save();
             let json = serde_json::to_string(&state).unwrap();
@@ -109,7 +109,7 @@ fn saved_and_restored_controllers_make_the_same_decisions() {
         for (arm, &l) in losses.iter().enumerate() {
             r = b.record_validation_loss(arm, l).unwrap();
         }
-        assert_eq!(r.unwrap().mixture, full[e].mixture, "evaluation {e}");
+        assert_eq!(r.unwrap().mixture, want.mixture, "evaluation {e}");
     }
     let mut wrong = Controller::new(cfg, 30, &KINDS[..3], &[1.0; 3], 7, Box::new(PerArmLinear::default())).unwrap();
     assert_eq!(wrong.restore(a.save().0, &a.save().1), Err(ControllerError::StateArms { got: 6, arms: 3 }));
