@@ -52,19 +52,10 @@ impl GatedSsmConfig {
 
     pub fn init(&self, device: &Device) -> GatedSsm {
         let (d, n) = (self.d_model, self.state_width);
-        let lin = |i, o| LinearConfig::new(i, o).init(device);
         GatedSsm {
             embed: EmbeddingConfig::new(self.vocab_size, d).init(device),
             blocks: (0..self.num_layers)
-                .map(|i| GatedSsmBlock {
-                    norm: RmsNormConfig::new(d).init(device),
-                    w_i: lin(d, n),
-                    w_z: lin(d, n),
-                    w_o: lin(d, n),
-                    w_f: lin(d, n),
-                    w_out: lin(n, d),
-                    bidirectional: self.layer_is_bidirectional(i),
-                })
+                .map(|i| GatedSsmBlock::new(d, n, self.layer_is_bidirectional(i), device))
                 .collect(),
             norm: RmsNormConfig::new(d).init(device),
             head: (!self.tie_embeddings).then(|| LinearConfig::new(d, self.vocab_size).with_bias(false).init(device)),
@@ -99,6 +90,20 @@ pub struct GatedSsmBlock {
 }
 
 impl GatedSsmBlock {
+    /// A block of width `d` with state width `n`.
+    pub fn new(d: usize, n: usize, bidirectional: bool, device: &Device) -> Self {
+        let lin = |i, o| LinearConfig::new(i, o).init(device);
+        GatedSsmBlock {
+            norm: RmsNormConfig::new(d).init(device),
+            w_i: lin(d, n),
+            w_z: lin(d, n),
+            w_o: lin(d, n),
+            w_f: lin(d, n),
+            w_out: lin(n, d),
+            bidirectional,
+        }
+    }
+
     pub fn forward(&self, x: Tensor<3>, batch: &SequenceBatch) -> Tensor<3> {
         self.forward_with_state(x, batch).0
     }
@@ -114,7 +119,7 @@ impl GatedSsmBlock {
     }
 
     /// The block's output and the forward-running state after the last position.
-    fn forward_with_state(&self, x: Tensor<3>, batch: &SequenceBatch) -> (Tensor<3>, LayerState) {
+    pub fn forward_with_state(&self, x: Tensor<3>, batch: &SequenceBatch) -> (Tensor<3>, LayerState) {
         let xn = self.norm.forward(x.clone());
         let zi = self.w_i.forward(xn.clone());
         let z = self.w_z.forward(xn.clone());
@@ -149,7 +154,7 @@ impl GatedSsmBlock {
     }
 
     /// One generation step at a suffix position. `x`: `[batch, d_model]`.
-    fn step(&self, x: Tensor<2>, state: &mut LayerState) -> Tensor<2> {
+    pub fn step(&self, x: Tensor<2>, state: &mut LayerState) -> Tensor<2> {
         let LayerState::Recurrent { h, .. } = state else { panic!("a recurrent layer needs a recurrent state") };
         let xn = self.norm.forward(x.clone());
         let input = sigmoid(self.w_i.forward(xn.clone())) * self.w_z.forward(xn.clone());

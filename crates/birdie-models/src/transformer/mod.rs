@@ -62,19 +62,7 @@ impl TransformerConfig {
         let d = self.d_model;
         Transformer {
             embed: EmbeddingConfig::new(self.vocab_size, d).init(device),
-            blocks: (0..self.num_layers)
-                .map(|_| TransformerBlock {
-                    norm_attn: RmsNormConfig::new(d).init(device),
-                    w_q: lin(d, d),
-                    w_k: lin(d, d),
-                    w_v: lin(d, d),
-                    w_o: lin(d, d),
-                    norm_mlp: RmsNormConfig::new(d).init(device),
-                    gate: lin(d, self.mlp_hidden()),
-                    up: lin(d, self.mlp_hidden()),
-                    down: lin(self.mlp_hidden(), d),
-                })
-                .collect(),
+            blocks: (0..self.num_layers).map(|_| TransformerBlock::new(d, self.mlp_hidden(), device)).collect(),
             norm: RmsNormConfig::new(d).init(device),
             head: (!self.tie_embeddings).then(|| lin(d, self.vocab_size)),
             rope: RotaryEncodingConfig::new(self.max_seq_len, self.head_dim()).with_theta(self.rope_theta).init(device),
@@ -130,8 +118,30 @@ pub fn attention_bias(batch: &SequenceBatch, prefix_lm: bool, device: &Device) -
 }
 
 impl TransformerBlock {
+    /// A block of width `d` with MLP hidden width `hidden`.
+    pub fn new(d: usize, hidden: usize, device: &Device) -> Self {
+        let lin = |i, o| LinearConfig::new(i, o).with_bias(false).init(device);
+        TransformerBlock {
+            norm_attn: RmsNormConfig::new(d).init(device),
+            w_q: lin(d, d),
+            w_k: lin(d, d),
+            w_v: lin(d, d),
+            w_o: lin(d, d),
+            norm_mlp: RmsNormConfig::new(d).init(device),
+            gate: lin(d, hidden),
+            up: lin(d, hidden),
+            down: lin(hidden, d),
+        }
+    }
+
     /// The block's output `[B, T, D]` and its keys (RoPE applied) and values `[B, H, T, hd]`.
-    fn forward(&self, x: Tensor<3>, bias: &Tensor<4>, rope: &RotaryEncoding, heads: usize) -> (Tensor<3>, LayerState) {
+    pub fn forward(
+        &self,
+        x: Tensor<3>,
+        bias: &Tensor<4>,
+        rope: &RotaryEncoding,
+        heads: usize,
+    ) -> (Tensor<3>, LayerState) {
         let [b, t, d] = x.dims();
         let hd = d / heads;
         let xn = self.norm_attn.forward(x.clone());
@@ -151,7 +161,14 @@ impl TransformerBlock {
     }
 
     /// One generation step at suffix position `pos`: the new token attends to every cached position and itself.
-    fn step(&self, x: Tensor<2>, state: &mut LayerState, pos: usize, rope: &RotaryEncoding, heads: usize) -> Tensor<2> {
+    pub fn step(
+        &self,
+        x: Tensor<2>,
+        state: &mut LayerState,
+        pos: usize,
+        rope: &RotaryEncoding,
+        heads: usize,
+    ) -> Tensor<2> {
         let LayerState::Attention { k: keys, v: values } = state else {
             panic!("an attention layer needs a key/value cache")
         };

@@ -1,0 +1,327 @@
+//! The controller's learned reward model (spec §3.4–3.5, decision A3), implementing
+//! [`birdie_core::controller::RewardModel`].
+//!
+//! Input per history row: `[losses before the interval (K) | mixture used during it (K)]`; output: K predicted
+//! rewards in [−1, 1] (tanh), at every row, causally. Default architecture: the paper's — 4 Gated-SSM blocks of width
+//! 256 with separate RMSNorms for the loss half and the action half of each row; option: a small causal Transformer
+//! (the reference code's choice). Training after each evaluation: the whole history (up to the controller's
+//! `max_history` rows), MSE against the observed rewards, AdamW (weight decay 0.1), global gradient-norm clip 1.0,
+//! the cyclic learning rate of §3.5 (triangular between lr/1000 and lr over `iterations` steps, one full cycle per
+//! update, the phase carried across updates), 200 iterations.
+//!
+//! Scoring is exact and cheap: the history runs once; every candidate row is then one step from the carried state
+//! (the recurrent model's scan states; the Transformer's key/value cache), all candidates as one batch, read at the
+//! candidate row (B6).
+
+mod gated_ssm;
+mod transformer;
+
+use birdie_core::controller::{RewardModel, TrainSummary};
+use birdie_models::SequenceBatch;
+use burn::module::Module;
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::grad_clip::clip_global_norm;
+pub use gated_ssm::GatedSsmRewardNet;
+pub use transformer::TransformerRewardNet;
+
+/// Reward-model architectures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RewardArch {
+    /// The paper's: Gated-SSM blocks.
+    #[default]
+    GatedSsm,
+    /// The reference code's: a small causal Transformer.
+    Transformer,
+}
+
+/// Reward-model settings (`[reward_model]` in a training config).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewardModelConfig {
+    #[serde(default)]
+    pub arch: RewardArch,
+    #[serde(default = "d_width")]
+    pub width: usize,
+    #[serde(default = "d_layers")]
+    pub layers: usize,
+    /// Attention heads (Transformer only).
+    #[serde(default = "d_heads")]
+    pub heads: usize,
+    /// Peak of the cyclic learning rate.
+    #[serde(default = "d_lr")]
+    pub lr: f64,
+    /// Training iterations after each evaluation (one learning-rate cycle).
+    #[serde(default = "d_iterations")]
+    pub iterations: usize,
+    #[serde(default = "d_weight_decay")]
+    pub weight_decay: f64,
+    /// Global gradient-norm clip.
+    #[serde(default = "d_grad_clip")]
+    pub grad_clip: f64,
+    /// Longest history (rows) the model is built for (the Transformer's positions).
+    #[serde(default = "d_max_rows")]
+    pub max_rows: usize,
+}
+
+fn d_width() -> usize {
+    256
+}
+fn d_layers() -> usize {
+    4
+}
+fn d_heads() -> usize {
+    4
+}
+fn d_lr() -> f64 {
+    5e-4
+}
+fn d_iterations() -> usize {
+    200
+}
+fn d_weight_decay() -> f64 {
+    0.1
+}
+fn d_grad_clip() -> f64 {
+    1.0
+}
+fn d_max_rows() -> usize {
+    2049
+}
+
+impl Default for RewardModelConfig {
+    fn default() -> Self {
+        RewardModelConfig {
+            arch: RewardArch::default(),
+            width: d_width(),
+            layers: d_layers(),
+            heads: d_heads(),
+            lr: d_lr(),
+            iterations: d_iterations(),
+            weight_decay: d_weight_decay(),
+            grad_clip: d_grad_clip(),
+            max_rows: d_max_rows(),
+        }
+    }
+}
+
+impl RewardModelConfig {
+    /// Checks values; names the key it rejects.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive =
+            [("width", self.width), ("layers", self.layers), ("heads", self.heads), ("max_rows", self.max_rows)];
+        if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(format!("reward_model.{key} = 0: expected a positive integer"));
+        }
+        if self.arch == RewardArch::Transformer && (self.width % self.heads != 0 || (self.width / self.heads) % 2 != 0)
+        {
+            return Err(format!(
+                "reward_model.heads = {}: expected a divisor of width = {} leaving an even head width",
+                self.heads, self.width
+            ));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(format!("reward_model.lr = {}: expected a positive number", self.lr));
+        }
+        Ok(())
+    }
+
+    /// The learning rate at global training iteration `it`: torch's `CyclicLR(base = lr/1000, max = lr,
+    /// step_size_up = iterations/2, mode "exp_range", gamma 1)`, i.e. triangular.
+    pub fn learning_rate(&self, it: u64) -> f64 {
+        let up = (self.iterations as f64 / 2.0).max(1.0);
+        let base = self.lr * 1e-3;
+        let it = it as f64;
+        let cycle = (1.0 + it / (2.0 * up)).floor();
+        let x = (it / up - 2.0 * cycle + 1.0).abs();
+        base + (self.lr - base) * (1.0 - x).max(0.0)
+    }
+}
+
+/// The two networks behind one interface.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum RewardNet {
+    GatedSsm(GatedSsmRewardNet),
+    Transformer(TransformerRewardNet),
+}
+
+impl RewardNet {
+    /// Predictions at every row `[1, T, K]` of history rows `x` `[1, T, 2K]`.
+    fn forward(&self, x: Tensor<3>, batch: &SequenceBatch) -> Tensor<3> {
+        match self {
+            RewardNet::GatedSsm(n) => n.forward(x, batch),
+            RewardNet::Transformer(n) => n.forward(x, batch),
+        }
+    }
+
+    /// Predictions `[N, K]` at each candidate row `[N, 2K]` following history `x` `[1, T, 2K]` (T ≥ 1).
+    fn predict(&self, x: Tensor<3>, batch: &SequenceBatch, candidates: Tensor<2>) -> Tensor<2> {
+        match self {
+            RewardNet::GatedSsm(n) => n.predict(x, batch, candidates),
+            RewardNet::Transformer(n) => n.predict(x, batch, candidates),
+        }
+    }
+}
+
+/// The reward model with its optimiser.
+pub struct BurnRewardModel {
+    config: RewardModelConfig,
+    arms: usize,
+    device: Device,
+    net: Option<RewardNet>,
+    optim: ModuleOptimizer,
+    /// Global training iteration (the cyclic learning rate's phase).
+    iteration: u64,
+}
+
+impl std::fmt::Debug for BurnRewardModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BurnRewardModel").field("config", &self.config).field("iteration", &self.iteration).finish()
+    }
+}
+
+/// Row-major `[1, rows, width]` tensor of equal-length rows.
+fn rows_tensor(rows: &[Vec<f32>], device: &Device) -> Tensor<3> {
+    let width = rows.first().map_or(0, Vec::len);
+    let flat: Vec<f32> = rows.iter().flat_map(|r| r.iter().copied()).collect();
+    Tensor::<3>::from_data(TensorData::new(flat, [1, rows.len(), width]), device)
+}
+
+/// The one-sequence batch of a history of `rows` rows (causal, no resets after the start).
+fn history_batch(rows: usize, device: &Device) -> SequenceBatch {
+    SequenceBatch::new(&vec![0; rows], &vec![-100; rows], &vec![1; rows], &vec![3; rows], 1, rows, 1, device)
+}
+
+impl BurnRewardModel {
+    /// A freshly initialised model for `arms` arms; initialisation is seeded by `seed`.
+    pub fn new(config: RewardModelConfig, arms: usize, seed: u64) -> Self {
+        let device = Device::flex().autodiff();
+        device.seed(seed);
+        let net = match config.arch {
+            RewardArch::GatedSsm => {
+                RewardNet::GatedSsm(GatedSsmRewardNet::new(arms, config.width, config.layers, &device))
+            }
+            RewardArch::Transformer => RewardNet::Transformer(TransformerRewardNet::new(
+                arms,
+                config.width,
+                config.layers,
+                config.heads,
+                config.max_rows,
+                &device,
+            )),
+        };
+        let optim = AdamWConfig::new().with_weight_decay(config.weight_decay as f32).init();
+        BurnRewardModel { config, arms, device, net: Some(net), optim, iteration: 0 }
+    }
+
+    fn net(&self) -> &RewardNet {
+        self.net.as_ref().expect("reward net present between calls")
+    }
+
+    /// Number of parameters.
+    pub fn num_params(&self) -> usize {
+        self.net().num_params()
+    }
+
+    /// Mean squared error of the current model on a history.
+    pub fn mse(&self, history: &[Vec<f32>], targets: &[Vec<f32>]) -> f32 {
+        let x = rows_tensor(history, &self.device);
+        let t = rows_tensor(targets, &self.device);
+        let y = self.net().forward(x, &history_batch(history.len(), &self.device));
+        (y - t).powi_scalar(2).mean().into_scalar::<f32>()
+    }
+}
+
+impl RewardModel for BurnRewardModel {
+    fn train(&mut self, history: &[Vec<f32>], targets: &[Vec<f32>]) -> TrainSummary {
+        assert_eq!(history.len(), targets.len(), "history rows and reward rows differ in number");
+        if history.is_empty() {
+            return TrainSummary::default();
+        }
+        let x = rows_tensor(history, &self.device);
+        let t = rows_tensor(targets, &self.device);
+        let batch = history_batch(history.len(), &self.device);
+        for _ in 0..self.config.iterations {
+            let lr = self.config.learning_rate(self.iteration);
+            self.iteration += 1;
+            let net = self.net.take().expect("reward net present");
+            let loss = (net.forward(x.clone(), &batch) - t.clone()).powi_scalar(2).mean();
+            let mut grads = GradientsParams::from_grads(loss.backward(), &net);
+            clip_global_norm(&mut grads, &net, self.config.grad_clip);
+            self.net = Some(self.optim.step(lr, net, grads));
+        }
+        TrainSummary { iterations: self.config.iterations, final_mse: self.mse(history, targets) }
+    }
+
+    fn predict(&mut self, history: &[Vec<f32>], candidates: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        let k = self.arms;
+        let n = candidates.len();
+        let flat: Vec<f32> = candidates.iter().flat_map(|r| r.iter().copied()).collect();
+        let out = if history.is_empty() {
+            // No history: each candidate is a one-row sequence of its own.
+            let rows = Tensor::<3>::from_data(TensorData::new(flat, [n, 1, 2 * k]), &self.device);
+            let batch = SequenceBatch::new(
+                &vec![0; n],
+                &vec![-100; n],
+                &(1..=n as i32).map(|_| 1).collect::<Vec<_>>(),
+                &vec![3; n],
+                n,
+                1,
+                1,
+                &self.device,
+            );
+            self.net().forward(rows, &batch).reshape([n, k])
+        } else {
+            let cands = Tensor::<2>::from_data(TensorData::new(flat, [n, 2 * k]), &self.device);
+            let x = rows_tensor(history, &self.device);
+            self.net().predict(x, &history_batch(history.len(), &self.device), cands)
+        };
+        let v = out.into_data().try_to_vec::<f32>().expect("f32 predictions");
+        v.chunks(k).map(<[f32]>::to_vec).collect()
+    }
+
+    fn save(&self) -> Vec<u8> {
+        let model = self.net().clone().into_record().into_bytes().expect("serialise the reward model").to_vec();
+        let optim = self.optim.to_record().into_bytes().expect("serialise the reward model's optimiser").to_vec();
+        let mut out = Vec::with_capacity(model.len() + optim.len() + 32);
+        out.extend_from_slice(b"BRDRWM01");
+        out.extend_from_slice(&self.iteration.to_le_bytes());
+        out.extend_from_slice(&(model.len() as u64).to_le_bytes());
+        out.extend_from_slice(&model);
+        out.extend_from_slice(&optim);
+        out
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let header = bytes.get(..24).ok_or("reward model state is truncated")?;
+        if &header[..8] != b"BRDRWM01" {
+            return Err("not a birdie reward-model state (bad magic)".into());
+        }
+        let iteration = u64::from_le_bytes(header[8..16].try_into().expect("8 bytes"));
+        let model_len = u64::from_le_bytes(header[16..24].try_into().expect("8 bytes")) as usize;
+        let model = bytes.get(24..24 + model_len).ok_or("reward model state is truncated")?;
+        let optim = &bytes[24 + model_len..];
+        let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(model.to_vec()))
+            .map_err(|e| format!("reward model weights: {e:?}"))?;
+        let net = self.net.take().expect("reward net present");
+        let net = net.try_load_record(record).map_err(|e| format!("reward model weights: {e:?}"))?;
+        self.net = Some(net);
+        let optim_record =
+            burn::optim::OptimizerRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(optim.to_vec()))
+                .map_err(|e| format!("reward model optimiser: {e:?}"))?;
+        let fresh = AdamWConfig::new().with_weight_decay(self.config.weight_decay as f32).init();
+        self.optim = fresh.load_record(optim_record);
+        self.iteration = iteration;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
