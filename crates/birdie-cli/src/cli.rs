@@ -38,9 +38,40 @@ pub enum Command {
     /// Model configurations.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// The reward-driven mixture controller.
+    #[command(subcommand)]
+    Controller(ControllerCommand),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ControllerCommand {
+    /// Run the controller against a synthetic training process and compare it with fixed mixtures.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Evaluations (intervals of the synthetic process).
+    #[arg(long, default_value_t = 40)]
+    pub evals: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Synthetic process: birdie (the controller issue's, over the birdie preset's first 15 arms) or one-best
+    /// (one arm helps every arm).
+    #[arg(long, default_value = "birdie")]
+    pub process: String,
+    /// A TOML file with [controller] and [reward_model] tables (defaults otherwise).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Time one update (reward-model training + scoring) with 15 arms and 40 history rows instead.
+    #[arg(long)]
+    pub bench: bool,
+    /// Print only the summary line.
+    #[arg(long)]
+    pub brief: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -86,6 +86,10 @@ pub struct ControllerConfig {
     /// Weight candidates by the current losses once (never squared, B7).
     #[serde(default)]
     pub loss_weighting: bool,
+    /// Weight each arm's predicted reward by (number of classes) / (size of its class) when scoring (spec §3.6), so
+    /// every objective kind counts the same however many variants it has; false = every arm counts the same.
+    #[serde(default = "d_true")]
+    pub class_normalisation: bool,
     /// Every arm keeps at least `min_prob_factor / K`.
     #[serde(default = "d_min_prob_factor")]
     pub min_prob_factor: f64,
@@ -96,6 +100,9 @@ pub struct ControllerConfig {
     pub exploration: Option<ExplorationSchedule>,
 }
 
+fn d_true() -> bool {
+    true
+}
 fn d_top_n() -> usize {
     8
 }
@@ -260,7 +267,7 @@ impl Controller {
         let mut mixture = initial.to_vec();
         normalise(&mut mixture);
         Ok(Controller {
-            class_weights: classes.weights(),
+            class_weights: if config.class_normalisation { classes.weights() } else { vec![1.0; k] },
             schedule: config.schedule(total_steps),
             exploration: config.exploration(total_steps),
             config,

@@ -12,9 +12,16 @@ pub enum RewardKind {
     #[default]
     Birdie,
     /// Non-saturating: each arm's relative improvement standardised across the arms of this evaluation,
-    /// `tanh((x̄ − x_i)/σ_x)` — which arms improved more than the others, whatever the overall scale.
+    /// `tanh((x̄ − x_i)/σ_x)` — which arms improved more than the others, whatever the overall scale (a change
+    /// common to all arms is invisible to it).
     Standardised,
+    /// Linear in the relative improvement, without the cubic: `tanh(−x / 0.01)`, i.e. 0.76 for a 1 % improvement;
+    /// keeps small changes and common changes visible.
+    Relative,
 }
+
+/// Relative change that gives a `Relative` reward of tanh(1) ≈ 0.76.
+pub const RELATIVE_SCALE: f64 = 0.01;
 
 /// Rewards of `old` → `new` (mean validation losses per arm).
 pub fn rewards(kind: RewardKind, old: &[f64], new: &[f64]) -> Vec<f64> {
@@ -28,6 +35,18 @@ pub fn rewards(kind: RewardKind, old: &[f64], new: &[f64]) -> Vec<f64> {
             let sd = (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / k).sqrt();
             x.iter().map(|v| if v.is_finite() { ((mean - v) / (sd + 1e-8)).tanh() } else { 0.0 }).collect()
         }
+        RewardKind::Relative => old
+            .iter()
+            .zip(new)
+            .map(|(&o, &n)| {
+                let r = (-(n - o) / (o + 1e-8) / RELATIVE_SCALE).tanh();
+                if r.is_finite() {
+                    r
+                } else {
+                    0.0
+                }
+            })
+            .collect(),
     }
 }
 
@@ -87,5 +106,8 @@ mod tests {
         assert!(s.iter().all(|r| r.abs() < 1.0), "{s:?}");
         assert!(s[0] > s[1] && s[1] > s[2] && s[2] > s[3], "ordered by improvement: {s:?}");
         assert_eq!(saturated_share(&s), 0.0);
+        let r = rewards(RewardKind::Relative, &old, &new);
+        assert!((r[2] - (1.0f64 / 60.0 / 0.01).tanh()).abs() < 1e-9 && r[3] < 0.0, "{r:?}");
+        assert_eq!(rewards(RewardKind::Relative, &[2.0], &[2.0]), vec![0.0]);
     }
 }

@@ -62,6 +62,9 @@ pub struct RewardModelConfig {
     /// Global gradient-norm clip.
     #[serde(default = "d_grad_clip")]
     pub grad_clip: f64,
+    /// RMS the training targets are scaled to (one factor for the whole history; 0 = raw rewards).
+    #[serde(default = "d_target_rms")]
+    pub target_rms: f64,
     /// Longest history (rows) the model is built for (the Transformer's positions).
     #[serde(default = "d_max_rows")]
     pub max_rows: usize,
@@ -88,6 +91,9 @@ fn d_weight_decay() -> f64 {
 fn d_grad_clip() -> f64 {
     1.0
 }
+fn d_target_rms() -> f64 {
+    0.3
+}
 fn d_max_rows() -> usize {
     2049
 }
@@ -103,6 +109,7 @@ impl Default for RewardModelConfig {
             iterations: d_iterations(),
             weight_decay: d_weight_decay(),
             grad_clip: d_grad_clip(),
+            target_rms: d_target_rms(),
             max_rows: d_max_rows(),
         }
     }
@@ -227,6 +234,18 @@ impl BurnRewardModel {
         self.net().num_params()
     }
 
+    /// Targets scaled by one common factor so their RMS is `target_rms` (at most ×1000): the Birdie reward of small
+    /// loss changes is tiny (its cubic), and a regression onto values of 10⁻³ barely moves the weights. One factor
+    /// for all arms and rows keeps every ranking of candidates the model would make on the raw scale.
+    fn scale_targets(&self, targets: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        let n: usize = targets.iter().map(Vec::len).sum();
+        let rms =
+            (targets.iter().flatten().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / n.max(1) as f64).sqrt();
+        let factor =
+            if self.config.target_rms > 0.0 && rms > 0.0 { (self.config.target_rms / rms).min(1000.0) } else { 1.0 };
+        targets.iter().map(|r| r.iter().map(|&v| ((f64::from(v) * factor) as f32).clamp(-1.0, 1.0)).collect()).collect()
+    }
+
     /// Mean squared error of the current model on a history.
     pub fn mse(&self, history: &[Vec<f32>], targets: &[Vec<f32>]) -> f32 {
         let x = rows_tensor(history, &self.device);
@@ -242,8 +261,9 @@ impl RewardModel for BurnRewardModel {
         if history.is_empty() {
             return TrainSummary::default();
         }
+        let scaled = self.scale_targets(targets);
         let x = rows_tensor(history, &self.device);
-        let t = rows_tensor(targets, &self.device);
+        let t = rows_tensor(&scaled, &self.device);
         let batch = history_batch(history.len(), &self.device);
         for _ in 0..self.config.iterations {
             let lr = self.config.learning_rate(self.iteration);
@@ -254,7 +274,7 @@ impl RewardModel for BurnRewardModel {
             clip_global_norm(&mut grads, &net, self.config.grad_clip);
             self.net = Some(self.optim.step(lr, net, grads));
         }
-        TrainSummary { iterations: self.config.iterations, final_mse: self.mse(history, targets) }
+        TrainSummary { iterations: self.config.iterations, final_mse: self.mse(history, &scaled) }
     }
 
     fn predict(&mut self, history: &[Vec<f32>], candidates: &[Vec<f32>]) -> Vec<Vec<f32>> {
