@@ -35,6 +35,9 @@ pub enum Command {
     Tokenizer(TokenizerCommand),
     /// Show what one objective makes of a text: decoded input, label and the packed row.
     Preview(PreviewArgs),
+    /// Training run configurations.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Model configurations.
     #[command(subcommand)]
     Model(ModelCommand),
@@ -44,6 +47,20 @@ pub enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print a run's fully resolved configuration (every default, the model's sizes, the evaluation schedule).
+    Show(ConfigShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigShowArgs {
+    /// A TOML file or a preset name (tiny-hawk-birdie, tiny-hawk-birdie-causal, tiny-hawk-ntp, tiny-gated-ssm-birdie,
+    /// tiny-transformer-birdie, small-hawk-birdie, small-hawk-ntp, small-gated-ssm-birdie).
+    #[arg(long, default_value = birdie_train::DEFAULT_PRESET)]
+    pub config: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -48,3 +48,19 @@ fn bad_model_configs_name_the_key() {
         assert!(stderr.contains(needle), "{text}: {stderr}");
     }
 }
+
+#[test]
+fn config_show_resolves_every_preset() {
+    for preset in ["tiny-hawk-birdie", "tiny-hawk-ntp", "tiny-transformer-birdie", "small-gated-ssm-birdie"] {
+        let out = birdie().args(["config", "show", "--config", preset]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{preset}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("d_model = ") && stdout.contains("eval_steps = ["), "{preset}: {stdout}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.toml");
+    std::fs::write(&path, "total_steps = 10\n[model]\narch = \"hawk\"\nbidirectional = true\n[data]\n[procedure]\nname = \"birdie-causal\"\n").unwrap();
+    let out = birdie().args(["config", "show", "--config"]).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("birdie-causal"));
+}

@@ -1,6 +1,7 @@
 //! One module per command group; each turns parsed arguments into library calls and prints results.
 
 mod bench;
+mod config;
 mod controller;
 mod data;
 mod model;
@@ -19,6 +20,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Data(c) => data::run(c),
         Command::Tokenizer(c) => tokenizer::run(c),
         Command::Preview(args) => preview::run(args),
+        Command::Config(c) => config::run(c),
         Command::Model(c) => model::run(c),
         Command::Controller(c) => controller::run(c),
         Command::Bench(c) => bench::run(c),

@@ -184,3 +184,50 @@ fn op_costs() {
         let _ = x3.clone().matmul(w2.clone());
     });
 }
+
+#[test]
+#[ignore]
+fn diagnose_learning() {
+    use birdie_core::controller::simulator::SimulatedProcess;
+    use birdie_core::controller::{candidates, explore_action, rewards, ArmClasses, CandidateKind, RewardKind};
+    let kinds: Vec<&str> =
+        ["plm", "inf", "inf", "inf", "inf", "inf", "inf", "ntp", "sc", "sc", "sc", "sc", "copy", "desh", "desh"]
+            .to_vec();
+    let k = kinds.len();
+    let proc_ = SimulatedProcess::one_best_arm(&kinds, 3);
+    let classes = ArmClasses::from_kinds(&kinds);
+    let rows: usize = std::env::var("ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let iters: usize = std::env::var("ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let lr: f64 = std::env::var("LR").ok().and_then(|v| v.parse().ok()).unwrap_or(5e-4);
+    let width: usize = std::env::var("WIDTH").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
+    let mut rng = birdie_core::SampleRng::from_seed_u64(1);
+    let mut l = vec![6.0; k];
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for e in 0..rows {
+        let p = if e % 2 == 0 {
+            explore_action(&classes, &mut rng)
+        } else {
+            candidates(CandidateKind::Paper, 1, k, &mut rng).remove(0)
+        };
+        let new = proc_.advance(&l, &p, e, 40, 1);
+        let r = rewards(RewardKind::Relative, &l, &new);
+        xs.push(l.iter().chain(&p).map(|&v| v as f32).collect::<Vec<f32>>());
+        ys.push(r.iter().map(|&v| v as f32).collect::<Vec<f32>>());
+        l = new;
+    }
+    let mut m = BurnRewardModel::new(RewardModelConfig { width, iterations: iters, lr, ..Default::default() }, k, 2);
+    for _ in 0..3 {
+        let s = m.train(&xs, &ys);
+        let cands = candidates(CandidateKind::Paper, 512, k, &mut rng);
+        let crow: Vec<Vec<f32>> = cands.iter().map(|c| l.iter().chain(c).map(|&v| v as f32).collect()).collect();
+        let p = m.predict(&xs, &crow);
+        let score: Vec<f64> = p.iter().map(|r| r.iter().map(|&v| v as f64).sum()).collect();
+        let p3: Vec<f64> = cands.iter().map(|c| c[3]).collect();
+        let n = score.len() as f64;
+        let (ms, mp) = (score.iter().sum::<f64>() / n, p3.iter().sum::<f64>() / n);
+        let cov: f64 = score.iter().zip(&p3).map(|(a, b)| (a - ms) * (b - mp)).sum::<f64>();
+        let vs: f64 = score.iter().map(|a| (a - ms).powi(2)).sum::<f64>();
+        let vp: f64 = p3.iter().map(|b| (b - mp).powi(2)).sum::<f64>();
+        println!("fit {:.4}  corr(score, p_best) = {:.3}", s.final_mse, cov / (vs * vp).sqrt());
+    }
+}

@@ -1,0 +1,370 @@
+//! `TrainConfig`: one training run as a TOML file — model, data, procedure, optimiser, schedule, controller.
+//!
+//! ```toml
+//! total_steps = 300          # every schedule (LR, exploration, evaluations) comes from this
+//! seed = 0
+//!
+//! [model]                    # birdie_models::ModelSpec
+//! arch = "hawk"
+//! preset = "tiny"
+//! bidirectional = true
+//!
+//! [data]
+//! shards = "bundled"         # the bundled corpus (prepared into the cache), or a shard directory
+//! tokenizer = "bundled"      # or a tokenizer.json
+//! batch_size = 8
+//! seq_len = 256
+//!
+//! [procedure]
+//! name = "birdie"            # birdie | birdie-causal | ntp | ul2 | ul2-decoder | fixed-ratio | custom
+//! # objectives = "my-arms.toml"   (custom: a TOML file of [[arms]])
+//!
+//! [optimizer]
+//! lr = 1e-3
+//! betas = [0.9, 0.95]
+//! eps = 1e-8
+//! weight_decay = 0.1         # not on RG-LRU parameters, the Gated SSM's W_f, norms, biases
+//! grad_clip = 1.0            # global norm
+//!
+//! [schedule]
+//! warmup_steps = 20          # linear warm-up, then cosine to min_lr_ratio · lr at total_steps
+//! min_lr_ratio = 0.1
+//!
+//! [checkpoint]
+//! every = 100                # and always at the last step of a call
+//! keep = 3
+//!
+//! [controller]               # birdie_core::ControllerConfig (procedures with a controller)
+//! [reward_model]             # RewardModelConfig
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use birdie_core::ControllerConfig;
+use birdie_models::ModelSpec;
+use serde::{Deserialize, Serialize};
+
+use crate::reward_model::RewardModelConfig;
+
+/// The training procedures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Procedure {
+    /// The `birdie` objective preset with the reward-driven controller and the bidirectional model.
+    Birdie,
+    /// `birdie` with the model's bidirectional option off.
+    BirdieCausal,
+    Ntp,
+    Ul2,
+    Ul2Decoder,
+    FixedRatio,
+    /// The arms of `procedure.objectives`, with the controller.
+    Custom,
+}
+
+impl Procedure {
+    /// Whether the controller re-chooses the mixture.
+    pub fn uses_controller(self) -> bool {
+        matches!(self, Procedure::Birdie | Procedure::BirdieCausal | Procedure::Custom)
+    }
+
+    /// The objective preset, for the procedures that have one.
+    pub fn objective_preset(self) -> Option<&'static str> {
+        match self {
+            Procedure::Birdie | Procedure::BirdieCausal => Some("birdie"),
+            Procedure::Ntp => Some("ntp"),
+            Procedure::Ul2 => Some("ul2"),
+            Procedure::Ul2Decoder => Some("ul2-decoder"),
+            Procedure::FixedRatio => Some("fixed-ratio"),
+            Procedure::Custom => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcedureConfig {
+    pub name: Procedure,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objectives: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    #[serde(default = "d_bundled")]
+    pub shards: String,
+    #[serde(default = "d_bundled")]
+    pub tokenizer: String,
+    #[serde(default = "d_batch")]
+    pub batch_size: usize,
+    #[serde(default = "d_seq")]
+    pub seq_len: usize,
+    /// Data worker threads (0 = one per core); never changes the batches.
+    #[serde(default)]
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizerConfig {
+    #[serde(default = "d_lr")]
+    pub lr: f64,
+    #[serde(default = "d_betas")]
+    pub betas: [f64; 2],
+    #[serde(default = "d_eps")]
+    pub eps: f64,
+    #[serde(default = "d_wd")]
+    pub weight_decay: f64,
+    #[serde(default = "d_clip")]
+    pub grad_clip: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleConfig {
+    #[serde(default = "d_warmup")]
+    pub warmup_steps: u64,
+    #[serde(default = "d_min_lr_ratio")]
+    pub min_lr_ratio: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointConfig {
+    #[serde(default = "d_ckpt_every")]
+    pub every: u64,
+    #[serde(default = "d_keep")]
+    pub keep: usize,
+}
+
+/// A training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    pub total_steps: u64,
+    #[serde(default)]
+    pub seed: u64,
+    pub model: ModelSpec,
+    pub data: DataConfig,
+    pub procedure: ProcedureConfig,
+    #[serde(default = "d_optimizer")]
+    pub optimizer: OptimizerConfig,
+    #[serde(default = "d_schedule")]
+    pub schedule: ScheduleConfig,
+    #[serde(default = "d_checkpoint")]
+    pub checkpoint: CheckpointConfig,
+    #[serde(default)]
+    pub controller: ControllerConfig,
+    #[serde(default)]
+    pub reward_model: RewardModelConfig,
+}
+
+fn d_bundled() -> String {
+    "bundled".into()
+}
+fn d_batch() -> usize {
+    8
+}
+fn d_seq() -> usize {
+    256
+}
+fn d_lr() -> f64 {
+    1e-3
+}
+fn d_betas() -> [f64; 2] {
+    [0.9, 0.95]
+}
+fn d_eps() -> f64 {
+    1e-8
+}
+fn d_wd() -> f64 {
+    0.1
+}
+fn d_clip() -> f64 {
+    1.0
+}
+fn d_warmup() -> u64 {
+    20
+}
+fn d_min_lr_ratio() -> f64 {
+    0.1
+}
+fn d_ckpt_every() -> u64 {
+    100
+}
+fn d_keep() -> usize {
+    3
+}
+fn d_optimizer() -> OptimizerConfig {
+    toml::from_str("").expect("defaults parse")
+}
+fn d_schedule() -> ScheduleConfig {
+    toml::from_str("").expect("defaults parse")
+}
+fn d_checkpoint() -> CheckpointConfig {
+    toml::from_str("").expect("defaults parse")
+}
+
+/// Errors reading a training config.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// Built-in run presets (`configs/*.toml`).
+pub const RUN_PRESETS: [(&str, &str); 8] = [
+    ("tiny-hawk-birdie", include_str!("../../../configs/tiny-hawk-birdie.toml")),
+    ("tiny-hawk-birdie-causal", include_str!("../../../configs/tiny-hawk-birdie-causal.toml")),
+    ("tiny-hawk-ntp", include_str!("../../../configs/tiny-hawk-ntp.toml")),
+    ("tiny-gated-ssm-birdie", include_str!("../../../configs/tiny-gated-ssm-birdie.toml")),
+    ("tiny-transformer-birdie", include_str!("../../../configs/tiny-transformer-birdie.toml")),
+    ("small-hawk-birdie", include_str!("../../../configs/small-hawk-birdie.toml")),
+    ("small-hawk-ntp", include_str!("../../../configs/small-hawk-ntp.toml")),
+    ("small-gated-ssm-birdie", include_str!("../../../configs/small-gated-ssm-birdie.toml")),
+];
+
+/// The default run: `tiny-hawk-birdie`.
+pub const DEFAULT_PRESET: &str = "tiny-hawk-birdie";
+
+impl TrainConfig {
+    /// Parses and checks a config; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &Path) -> Result<Self, ConfigError> {
+        let cfg: TrainConfig = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { path: origin.to_path_buf(), message: e.to_string() })?;
+        cfg.validate().map_err(|message| ConfigError::Invalid { path: origin.to_path_buf(), message })?;
+        Ok(cfg)
+    }
+
+    /// A config file, or a preset name.
+    pub fn load(name_or_path: &str) -> Result<Self, ConfigError> {
+        if let Some((_, text)) = RUN_PRESETS.iter().find(|(n, _)| *n == name_or_path) {
+            return Self::from_toml(text, Path::new(&format!("preset {name_or_path}")));
+        }
+        let path = Path::new(name_or_path);
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Checks values across sections; names the key it rejects.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.total_steps == 0 {
+            return Err("total_steps = 0: expected at least 1".into());
+        }
+        let p = self.procedure.name;
+        if p == Procedure::BirdieCausal && self.model.bidirectional {
+            return Err("procedure.name = \"birdie-causal\" with model.bidirectional = true: birdie-causal is birdie \
+                        with the bidirectional option off; use procedure \"birdie\" or set bidirectional = false"
+                .into());
+        }
+        match (p, &self.procedure.objectives) {
+            (Procedure::Custom, None) => {
+                return Err("procedure.name = \"custom\" needs procedure.objectives (a TOML file of [[arms]])".into())
+            }
+            (Procedure::Custom, Some(_)) | (_, None) => {}
+            (_, Some(path)) => {
+                return Err(format!(
+                    "procedure.objectives = {} is only read with procedure.name = \"custom\"",
+                    path.display()
+                ))
+            }
+        }
+        if self.data.batch_size == 0 || self.data.seq_len < 16 {
+            return Err(format!(
+                "data.batch_size = {}, data.seq_len = {}: expected a batch of at least 1 row of at least 16 tokens",
+                self.data.batch_size, self.data.seq_len
+            ));
+        }
+        let o = &self.optimizer;
+        if !(o.lr.is_finite() && o.lr > 0.0) {
+            return Err(format!("optimizer.lr = {}: expected a positive number", o.lr));
+        }
+        if o.betas.iter().any(|b| !(0.0..1.0).contains(b)) {
+            return Err(format!("optimizer.betas = {:?}: expected two values in [0, 1)", o.betas));
+        }
+        if !(o.weight_decay >= 0.0 && o.grad_clip >= 0.0 && o.eps > 0.0) {
+            return Err("optimizer: weight_decay and grad_clip must be ≥ 0 and eps > 0".into());
+        }
+        if !(0.0..=1.0).contains(&self.schedule.min_lr_ratio) {
+            return Err(format!("schedule.min_lr_ratio = {}: expected a value in [0, 1]", self.schedule.min_lr_ratio));
+        }
+        if self.checkpoint.every == 0 || self.checkpoint.keep == 0 {
+            return Err("checkpoint.every and checkpoint.keep must be at least 1".into());
+        }
+        self.model.resolve(512, self.data.seq_len).map_err(|e| e.to_string())?;
+        self.controller.validate()?;
+        self.reward_model.validate()?;
+        Ok(())
+    }
+
+    /// The learning rate at `step` (0-based): linear warm-up to `lr`, then cosine to `min_lr_ratio · lr` at
+    /// `total_steps`.
+    pub fn learning_rate(&self, step: u64) -> f64 {
+        let lr = self.optimizer.lr;
+        let warm = self.schedule.warmup_steps;
+        if step < warm {
+            return lr * (step + 1) as f64 / warm as f64;
+        }
+        let span = self.total_steps.saturating_sub(warm).max(1) as f64;
+        let t = ((step - warm) as f64 / span).min(1.0);
+        let min = lr * self.schedule.min_lr_ratio;
+        min + (lr - min) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+    }
+
+    /// The config as TOML with every default written out.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a config serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_parses_and_round_trips() {
+        for (name, _) in RUN_PRESETS {
+            let cfg = TrainConfig::load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let again = TrainConfig::from_toml(&cfg.to_toml(), Path::new("round trip")).unwrap();
+            assert_eq!(again, cfg, "{name}");
+        }
+        let d = TrainConfig::load(DEFAULT_PRESET).unwrap();
+        assert_eq!((d.model.arch.as_str(), d.model.preset.as_str(), d.model.bidirectional), ("hawk", "tiny", true));
+        assert_eq!(d.procedure.name, Procedure::Birdie);
+    }
+
+    #[test]
+    fn invalid_configs_name_the_key() {
+        let base = TrainConfig::load(DEFAULT_PRESET).unwrap().to_toml();
+        let err = |edit: &dyn Fn(&str) -> String| {
+            TrainConfig::from_toml(&edit(&base), Path::new("x.toml")).unwrap_err().to_string()
+        };
+        assert!(err(&|b| b.replace("name = \"birdie\"", "name = \"birdie-causal\"")).contains("birdie-causal"));
+        assert!(err(&|b| b.replace("name = \"birdie\"", "name = \"custom\"")).contains("procedure.objectives"));
+        assert!(err(&|b| b.replace("total_steps = ", "total_steps = 0 #")).contains("total_steps"));
+        assert!(err(&|b| b.replace("lr = 0.001", "lr = -1.0")).contains("optimizer.lr"));
+        assert!(err(&|b| b.replace("[optimizer]", "[optimizer]\nmomentum = 0.9")).contains("momentum"));
+        assert!(err(&|b| b.replace("preset = \"tiny\"", "preset = \"huge\"")).contains("huge"));
+        assert!(err(&|b| b.replace("[optimizer]", "[optimiser]")).contains("optimiser"));
+    }
+
+    #[test]
+    fn learning_rate_warms_up_then_decays_to_the_floor() {
+        let mut c = TrainConfig::load(DEFAULT_PRESET).unwrap();
+        c.total_steps = 120;
+        c.schedule.warmup_steps = 20;
+        c.optimizer.lr = 1e-3;
+        assert!((c.learning_rate(0) - 5e-5).abs() < 1e-12);
+        assert!((c.learning_rate(19) - 1e-3).abs() < 1e-12);
+        assert!((c.learning_rate(20) - 1e-3).abs() < 1e-12);
+        assert!((c.learning_rate(70) - 5.5e-4).abs() < 1e-9);
+        assert!((c.learning_rate(120) - 1e-4).abs() < 1e-12);
+        assert!((c.learning_rate(500) - 1e-4).abs() < 1e-12);
+    }
+}
