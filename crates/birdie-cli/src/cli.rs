@@ -35,6 +35,8 @@ pub enum Command {
     Tokenizer(TokenizerCommand),
     /// Show what one objective makes of a text: decoded input, label and the packed row.
     Preview(PreviewArgs),
+    /// Train a model (default: the tiny Hawk with the Birdie procedure on the bundled corpus).
+    Train(TrainArgs),
     /// Training run configurations.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -47,6 +49,22 @@ pub enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// A TOML file or a preset name (see `birdie config show --help`).
+    #[arg(long, default_value = birdie_train::DEFAULT_PRESET)]
+    pub config: String,
+    /// Run directory (default: runs/<config name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The absolute step at which this call stops (schedules always come from the config's total_steps).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Overrides the config's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

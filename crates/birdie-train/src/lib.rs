@@ -4,7 +4,9 @@
 pub mod config;
 pub mod grad_clip;
 pub mod reward_model;
+pub mod trainer;
 
 pub use config::{Procedure, TrainConfig, DEFAULT_PRESET, RUN_PRESETS};
 pub use grad_clip::clip_global_norm;
 pub use reward_model::{BurnRewardModel, RewardArch, RewardModelConfig};
+pub use trainer::{train, StepMetrics, TrainError, TrainRun};

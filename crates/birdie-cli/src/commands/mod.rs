@@ -7,6 +7,7 @@ mod data;
 mod model;
 mod preview;
 mod tokenizer;
+mod train;
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +21,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Data(c) => data::run(c),
         Command::Tokenizer(c) => tokenizer::run(c),
         Command::Preview(args) => preview::run(args),
+        Command::Train(args) => train::run(args),
         Command::Config(c) => config::run(c),
         Command::Model(c) => model::run(c),
         Command::Controller(c) => controller::run(c),

@@ -50,6 +50,7 @@ impl EvalSchedule {
 #[serde(deny_unknown_fields)]
 pub struct ExplorationSchedule {
     /// Run length the fractions refer to.
+    #[serde(default)]
     pub total_steps: u64,
     #[serde(default = "d_rate_min")]
     pub rate_min: f64,

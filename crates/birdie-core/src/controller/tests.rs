@@ -163,4 +163,7 @@ fn config_defaults_and_errors() {
     let c: ControllerConfig = toml::from_str("eval_steps = [100, 20]\neval_every = 50\nagent_start = 20").unwrap();
     let s = c.schedule(1000);
     assert_eq!(s.steps_until(250), vec![20, 100, 150, 200, 250]);
+    let c: ControllerConfig = toml::from_str("[exploration]\nrate_min = 0.0\nrate_max = 0.1").unwrap();
+    let e = c.exploration(2000);
+    assert_eq!((e.total_steps, e.rate_max, e.cook_prob), (2000, 0.1, 1.0));
 }

@@ -1,0 +1,55 @@
+//! `birdie train`: one training run with a progress bar; outputs under the run directory.
+
+use std::path::{Path, PathBuf};
+
+use birdie_train::{train, TrainConfig, TrainRun};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{bundled_shards, load_tokenizer};
+use crate::cli::TrainArgs;
+
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let mut config = TrainConfig::load(&args.config)?;
+    if let Some(seed) = args.seed {
+        config.seed = seed;
+    }
+    let stop_at = args.steps.unwrap_or(config.total_steps);
+    anyhow::ensure!(
+        stop_at <= config.total_steps,
+        "--steps {stop_at} is past the config's total_steps = {} (--steps is the absolute step to stop at)",
+        config.total_steps
+    );
+    let tokenizer = match config.data.tokenizer.as_str() {
+        "bundled" => load_tokenizer(None)?,
+        path => load_tokenizer(Some(Path::new(path)))?,
+    };
+    let shards = match config.data.shards.as_str() {
+        "bundled" => bundled_shards(&tokenizer)?,
+        path => PathBuf::from(path),
+    };
+    let name = Path::new(&args.config).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let out_dir = args.out.unwrap_or_else(|| PathBuf::from("runs").join(&name));
+    let bar = ProgressBar::new(stop_at);
+    bar.set_style(
+        ProgressStyle::with_template("step {pos}/{len} [{elapsed_precise} < {eta_precise}] {msg}")
+            .expect("static template"),
+    );
+    let metrics = train(TrainRun { config, tokenizer, shards, out_dir: out_dir.clone(), stop_at }, &mut |m| {
+        bar.set_position(m.step);
+        let mut msg = format!("loss {:.3}  lr {:.2e}  {:.0} tok/s", m.train_loss, m.lr, m.tokens_per_s);
+        if let Some(e) = &m.eval {
+            let mean = e.val_loss.iter().map(|(_, l)| l).sum::<f64>() / e.val_loss.len().max(1) as f64;
+            msg.push_str(&format!("  val {mean:.3}"));
+        }
+        bar.set_message(msg);
+    })?;
+    bar.finish_and_clear();
+    let last = metrics.last();
+    println!(
+        "trained {} steps; final loss {}",
+        last.map_or(0, |m| m.step),
+        last.map_or("-".into(), |m| format!("{:.4}", m.train_loss))
+    );
+    println!("outputs: {} (metrics.jsonl, config.toml)", out_dir.display());
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! `birdie train` end to end on a very small Hawk: the bundled corpus is prepared into a fresh cache, every step is a
+//! line of metrics.jsonl, evaluation steps carry per-arm validation losses and the controller's mixture.
+
+use assert_cmd::Command;
+
+const RUN: &str = r#"
+total_steps = 8
+seed = 3
+[model]
+arch = "hawk"
+preset = "tiny"
+bidirectional = true
+d_model = 32
+width = 32
+num_layers = 2
+[data]
+batch_size = 2
+seq_len = 96
+[procedure]
+name = "birdie"
+[schedule]
+warmup_steps = 2
+[controller]
+eval_steps = [2]
+eval_every = 3
+agent_start = 2
+[reward_model]
+width = 16
+layers = 1
+iterations = 5
+"#;
+
+#[test]
+fn a_small_run_writes_metrics_for_every_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("run.toml");
+    std::fs::write(&cfg, RUN).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = Command::cargo_bin("birdie")
+        .unwrap()
+        .env("BIRDIE_CACHE_DIR", dir.path().join("cache"))
+        .args(["train", "--steps", "6", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("trained 6 steps"));
+    let metrics = std::fs::read_to_string(out_dir.join("metrics.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = metrics.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 6);
+    for (i, m) in lines.iter().enumerate() {
+        assert_eq!(m["step"].as_u64(), Some(i as u64 + 1));
+        assert!(m["train_loss"].as_f64().unwrap().is_finite());
+    }
+    // Evaluations at steps 2 and 5 (the list, then every 3).
+    let evals: Vec<u64> =
+        lines.iter().filter(|m| m.get("eval").is_some()).map(|m| m["step"].as_u64().unwrap()).collect();
+    assert_eq!(evals, vec![2, 5]);
+    let e = &lines[4]["eval"];
+    assert_eq!(e["val_loss"].as_array().unwrap().len(), 19, "one loss per birdie arm");
+    let mixture: Vec<f64> = e["mixture"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!((mixture.iter().sum::<f64>() - 1.0).abs() < 1e-6);
+    assert!(e["agent"].as_bool().unwrap(), "the agent chose at step 5");
+    assert!(out_dir.join("config.toml").exists());
+
+    // --steps past total_steps is an error that says what --steps means.
+    let out = Command::cargo_bin("birdie")
+        .unwrap()
+        .env("BIRDIE_CACHE_DIR", dir.path().join("cache"))
+        .args(["train", "--steps", "9", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("total_steps = 8"));
+}

@@ -1,0 +1,277 @@
+//! The training loop (spec §3.2): pipeline batches → model loss over label positions → backward → global-norm clip →
+//! AdamW step; at the controller's evaluation steps, per-arm validation losses go to the controller (or, for
+//! procedures without one, only to the metrics), and the new mixture goes to the pipeline.
+//!
+//! Not yet here (see the trainer issue): checkpoints and `--resume`, weight-decay exclusions, plots, generation.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use birdie_core::config::{arms_from_toml, preset};
+use birdie_core::pipeline::{validation_batches, ShardDocuments};
+use birdie_core::{Arm, Controller, PackedBatch, Pipeline, PipelineConfig, UpdateReport};
+use birdie_data::{ShardSet, Split, Tokenizer};
+use birdie_models::{Model, ModelConfig, SequenceBatch};
+use burn::module::Module;
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use serde::Serialize;
+
+use crate::config::TrainConfig;
+use crate::grad_clip::clip_global_norm;
+use crate::reward_model::BurnRewardModel;
+
+/// Validation rows per arm (spec A10: the same packing as training).
+pub const VALIDATION_ROWS: usize = 8;
+/// Non-finite losses in a row that stop the run.
+pub const MAX_BAD_STEPS: usize = 5;
+
+/// Errors that stop training.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("{0}")]
+    Config(String),
+    #[error("data: {0}")]
+    Data(String),
+    #[error("writing {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("the loss was not finite for {0} steps in a row (last at step {1}); lower optimizer.lr or check the data")]
+    Diverged(usize, u64),
+}
+
+/// One line of `metrics.jsonl`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepMetrics {
+    pub step: u64,
+    pub train_loss: f64,
+    pub lr: f64,
+    /// Tokens (input positions) seen so far.
+    pub tokens: u64,
+    pub tokens_per_s: f64,
+    pub grad_norm: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eval: Option<EvalMetrics>,
+}
+
+/// What an evaluation step adds.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalMetrics {
+    /// Per-arm validation loss (mean over label tokens), by arm name.
+    pub val_loss: Vec<(String, f64)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewards: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saturated_share: Option<f64>,
+    pub mixture: Vec<f64>,
+    pub agent: bool,
+    pub explored: bool,
+    pub controller_seconds: f64,
+}
+
+/// A run's inputs, resolved by the caller.
+pub struct TrainRun {
+    pub config: TrainConfig,
+    pub tokenizer: Tokenizer,
+    /// Directory of token shards (train and validation splits).
+    pub shards: PathBuf,
+    pub out_dir: PathBuf,
+    /// The absolute step at which this call stops (`--steps`), ≤ total_steps.
+    pub stop_at: u64,
+}
+
+/// The arms of a run's procedure.
+pub fn procedure_arms(config: &TrainConfig) -> Result<Vec<Arm>, TrainError> {
+    match config.procedure.name.objective_preset() {
+        Some(name) => preset(name).map_err(|e| TrainError::Config(e.to_string())),
+        None => {
+            let path = config.procedure.objectives.as_ref().expect("validated: custom has objectives");
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| TrainError::Config(format!("reading {}: {e}", path.display())))?;
+            arms_from_toml(&text, &path.display().to_string()).map_err(|e| TrainError::Config(e.to_string()))
+        }
+    }
+}
+
+fn sequence_batch(b: &PackedBatch, conv_width: usize, device: &Device) -> SequenceBatch {
+    SequenceBatch::new(
+        &b.input_ids,
+        &b.label_ids,
+        &b.segment_ids,
+        &b.attention_mask,
+        b.batch_size,
+        b.seq_len,
+        conv_width,
+        device,
+    )
+}
+
+/// Trains from step 0 to `run.stop_at`, writing `metrics.jsonl` and `config.toml` into `run.out_dir`; `on_step` sees
+/// every step's metrics (progress display).
+pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec<StepMetrics>, TrainError> {
+    let cfg = &run.config;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| TrainError::Io { path: path.clone(), source }
+    };
+    std::fs::create_dir_all(&run.out_dir).map_err(io(&run.out_dir))?;
+    let config_path = run.out_dir.join("config.toml");
+    std::fs::write(&config_path, cfg.to_toml()).map_err(io(&config_path))?;
+
+    let arms = procedure_arms(cfg)?;
+    let kinds: Vec<&str> = arms.iter().map(|a| a.spec.name()).collect();
+    // Arm labels for the metrics: the arm's name, numbered when several arms share it.
+    let names: Vec<String> = arms
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if arms.iter().filter(|b| b.name == a.name).count() > 1 {
+                format!("{}#{i}", a.name)
+            } else {
+                a.name.clone()
+            }
+        })
+        .collect();
+    let initial: Vec<f64> = arms.iter().map(|a| a.prob).collect();
+
+    let set = Arc::new(ShardSet::open_for(&run.shards, &run.tokenizer).map_err(|e| TrainError::Data(e.to_string()))?);
+    let train_docs =
+        Arc::new(ShardDocuments::new(set.clone(), Split::Train).map_err(|e| TrainError::Data(e.to_string()))?);
+    let val_docs = ShardDocuments::new(set, Split::Validation).map_err(|e| TrainError::Data(e.to_string()))?;
+    let specials = run.tokenizer.specials().clone();
+    let pipe_cfg = PipelineConfig {
+        batch_size: cfg.data.batch_size,
+        seq_len: cfg.data.seq_len,
+        seed: cfg.seed,
+        workers: if cfg.data.workers == 0 { PipelineConfig::default().workers } else { cfg.data.workers },
+        ..PipelineConfig::default()
+    };
+    let validation = validation_batches(&arms, &specials, &val_docs, VALIDATION_ROWS, &pipe_cfg)
+        .map_err(|e| TrainError::Data(e.to_string()))?;
+    let mut pipeline =
+        Pipeline::start(pipe_cfg, arms, specials, train_docs, None).map_err(|e| TrainError::Data(e.to_string()))?;
+
+    let vocab = if cfg.model.arch == "toy" { 512 } else { run.tokenizer.vocab_size() };
+    let model_cfg: ModelConfig =
+        cfg.model.resolve(vocab, cfg.data.seq_len).map_err(|e| TrainError::Config(e.to_string()))?;
+    let device = Device::flex().autodiff();
+    device.seed(cfg.seed);
+    let mut model: Model = model_cfg.init(&device);
+    let conv_width = model_cfg.conv_width();
+    let mut optim: ModuleOptimizer = AdamWConfig::new()
+        .with_beta_1(cfg.optimizer.betas[0] as f32)
+        .with_beta_2(cfg.optimizer.betas[1] as f32)
+        .with_epsilon(cfg.optimizer.eps as f32)
+        .with_weight_decay(cfg.optimizer.weight_decay as f32)
+        .init();
+
+    let mut controller = if cfg.procedure.name.uses_controller() {
+        let rm = BurnRewardModel::new(cfg.reward_model.clone(), kinds.len(), cfg.seed);
+        let c = Controller::new(cfg.controller.clone(), cfg.total_steps, &kinds, &initial, cfg.seed, Box::new(rm))
+            .map_err(|e| TrainError::Config(e.to_string()))?;
+        pipeline.set_mixture(c.mixture()).map_err(|e| TrainError::Data(e.to_string()))?;
+        Some(c)
+    } else {
+        None
+    };
+    let schedule = cfg.controller.schedule(cfg.total_steps);
+
+    let metrics_path = run.out_dir.join("metrics.jsonl");
+    let mut metrics_file = std::fs::File::create(&metrics_path).map_err(io(&metrics_path))?;
+    let mut all = Vec::new();
+    let mut tokens = 0u64;
+    let mut bad = 0usize;
+    let stop = run.stop_at.min(cfg.total_steps);
+    for step in 0..stop {
+        let start = Instant::now();
+        let packed = pipeline.next_batch().map_err(|e| TrainError::Data(e.to_string()))?;
+        let batch = sequence_batch(&packed, conv_width, &device);
+        let lr = cfg.learning_rate(step);
+        let loss = model.loss(&batch);
+        let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+        let mut grad_norm = f64::NAN;
+        if loss_value.is_finite() {
+            bad = 0;
+            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+            grad_norm = clip_global_norm(&mut grads, &model, cfg.optimizer.grad_clip);
+            model = optim.step(lr, model, grads);
+        } else {
+            bad += 1;
+            tracing::warn!("step {step}: loss {loss_value}, update skipped ({bad} in a row)");
+            if bad >= MAX_BAD_STEPS {
+                return Err(TrainError::Diverged(bad, step));
+            }
+        }
+        tokens += (packed.batch_size * packed.seq_len) as u64;
+        let done = step + 1;
+        let secs = start.elapsed().as_secs_f64();
+        let eval = if schedule.is_eval_step(done) || done == cfg.total_steps {
+            Some(evaluate(&model, &validation, conv_width, &names, controller.as_mut(), done, &mut pipeline)?)
+        } else {
+            None
+        };
+        let m = StepMetrics {
+            step: done,
+            train_loss: loss_value,
+            lr,
+            tokens,
+            tokens_per_s: (packed.batch_size * packed.seq_len) as f64 / secs,
+            grad_norm,
+            eval,
+        };
+        let line = serde_json::to_string(&m).expect("metrics serialise");
+        writeln!(metrics_file, "{line}").map_err(io(&metrics_path))?;
+        on_step(&m);
+        all.push(m);
+    }
+    Ok(all)
+}
+
+/// Per-arm validation losses (no gradients), handed to the controller when there is one.
+fn evaluate(
+    model: &Model,
+    validation: &[PackedBatch],
+    conv_width: usize,
+    names: &[String],
+    controller: Option<&mut Controller>,
+    step: u64,
+    pipeline: &mut Pipeline,
+) -> Result<EvalMetrics, TrainError> {
+    let plain = model.valid();
+    let device = Device::flex();
+    let losses: Vec<f64> = validation
+        .iter()
+        .map(|b| f64::from(plain.loss(&sequence_batch(b, conv_width, &device)).into_scalar::<f32>()))
+        .collect();
+    let val_loss: Vec<(String, f64)> = names.iter().cloned().zip(losses.iter().copied()).collect();
+    let Some(c) = controller else {
+        return Ok(EvalMetrics {
+            val_loss,
+            rewards: None,
+            saturated_share: None,
+            mixture: pipeline.state().schedule.weights_for(pipeline.state().consumed).to_vec(),
+            agent: false,
+            explored: false,
+            controller_seconds: 0.0,
+        });
+    };
+    c.begin_evaluation(step);
+    let mut report: Option<UpdateReport> = None;
+    for (arm, &l) in losses.iter().enumerate() {
+        // A non-finite validation loss is recorded as a large finite one so the evaluation completes.
+        let l = if l.is_finite() { l } else { 1e4 };
+        report = c.record_validation_loss(arm, l).map_err(|e| TrainError::Config(e.to_string()))?;
+    }
+    let r = report.expect("the last arm's loss completes the evaluation");
+    pipeline.set_mixture(&r.mixture).map_err(|e| TrainError::Data(e.to_string()))?;
+    Ok(EvalMetrics {
+        val_loss,
+        rewards: r.rewards,
+        saturated_share: r.saturated_share,
+        mixture: r.mixture,
+        agent: r.agent,
+        explored: r.explored,
+        controller_seconds: r.seconds,
+    })
+}
