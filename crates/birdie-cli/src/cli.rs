@@ -65,6 +65,9 @@ pub struct TrainArgs {
     /// Overrides the config's seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Continue from the latest checkpoint under --out, with the run's own config.toml.
+    #[arg(long)]
+    pub resume: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,9 +1,11 @@
 //! birdie-train: run configuration ([`TrainConfig`]), the learned reward model of the mixture controller
 //! (spec §3.4–3.5) and the training utilities they share.
 
+pub mod checkpoint;
 pub mod config;
 pub mod grad_clip;
 pub mod reward_model;
+pub mod safetensors;
 pub mod trainer;
 
 pub use config::{Procedure, TrainConfig, DEFAULT_PRESET, RUN_PRESETS};

@@ -2,8 +2,12 @@
 //! AdamW step; at the controller's evaluation steps, per-arm validation losses go to the controller (or, for
 //! procedures without one, only to the metrics), and the new mixture goes to the pipeline.
 //!
-//! Not yet here (see the trainer issue): checkpoints and `--resume`, weight-decay exclusions, plots, generation.
+//! Checkpoints (`checkpoint`) are written every `checkpoint.every` steps and at the last step of a call; `resume`
+//! continues from the latest one exactly as if the run had not stopped.
+//!
+//! Not yet here (see the trainer issue): weight-decay exclusions, plots, generation, a checkpoint on Ctrl-C.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,6 +23,7 @@ use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use serde::Serialize;
 
+use crate::checkpoint::{self, TrainerState};
 use crate::config::TrainConfig;
 use crate::grad_clip::clip_global_norm;
 use crate::reward_model::BurnRewardModel;
@@ -79,6 +84,8 @@ pub struct TrainRun {
     pub out_dir: PathBuf,
     /// The absolute step at which this call stops (`--steps`), ≤ total_steps.
     pub stop_at: u64,
+    /// Continue from the latest checkpoint under `out_dir`.
+    pub resume: bool,
 }
 
 /// The arms of a run's procedure.
@@ -149,8 +156,21 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
     };
     let validation = validation_batches(&arms, &specials, &val_docs, VALIDATION_ROWS, &pipe_cfg)
         .map_err(|e| TrainError::Data(e.to_string()))?;
+    let resumed: Option<(PathBuf, TrainerState)> = if run.resume {
+        let (_, dir) = checkpoint::latest(&run.out_dir).ok_or_else(|| {
+            TrainError::Config(format!("--resume: no checkpoint under {}", run.out_dir.join("checkpoints").display()))
+        })?;
+        let path = dir.join("trainer.json");
+        let text = std::fs::read(&path).map_err(io(&path))?;
+        let state: TrainerState =
+            serde_json::from_slice(&text).map_err(|e| TrainError::Config(format!("{}: {e}", path.display())))?;
+        Some((dir, state))
+    } else {
+        None
+    };
     let mut pipeline =
-        Pipeline::start(pipe_cfg, arms, specials, train_docs, None).map_err(|e| TrainError::Data(e.to_string()))?;
+        Pipeline::start(pipe_cfg, arms, specials, train_docs, resumed.as_ref().map(|(_, s)| s.pipeline.clone()))
+            .map_err(|e| TrainError::Data(e.to_string()))?;
 
     let vocab = if cfg.model.arch == "toy" { 512 } else { run.tokenizer.vocab_size() };
     let model_cfg: ModelConfig =
@@ -170,7 +190,9 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
         let rm = BurnRewardModel::new(cfg.reward_model.clone(), kinds.len(), cfg.seed);
         let c = Controller::new(cfg.controller.clone(), cfg.total_steps, &kinds, &initial, cfg.seed, Box::new(rm))
             .map_err(|e| TrainError::Config(e.to_string()))?;
-        pipeline.set_mixture(c.mixture()).map_err(|e| TrainError::Data(e.to_string()))?;
+        if resumed.is_none() {
+            pipeline.set_mixture(c.mixture()).map_err(|e| TrainError::Data(e.to_string()))?;
+        }
         Some(c)
     } else {
         None
@@ -178,12 +200,45 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
     let schedule = cfg.controller.schedule(cfg.total_steps);
 
     let metrics_path = run.out_dir.join("metrics.jsonl");
-    let mut metrics_file = std::fs::File::create(&metrics_path).map_err(io(&metrics_path))?;
-    let mut all = Vec::new();
+    let mut first_step = 0u64;
     let mut tokens = 0u64;
+    if let Some((dir, state)) = &resumed {
+        let bad_ckpt = |what: String| TrainError::Config(format!("checkpoint {}: {what}", dir.display()));
+        model = crate::safetensors::load_into(model, &dir.join("model.safetensors")).map_err(bad_ckpt)?;
+        let optim_path = dir.join("optimizer.bpk");
+        let bytes = std::fs::read(&optim_path).map_err(io(&optim_path))?;
+        let record = burn::optim::OptimizerRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+            .map_err(|e| bad_ckpt(format!("optimizer.bpk: {e:?}")))?;
+        optim = optim.load_record(record);
+        if let Some(c) = controller.as_mut() {
+            let state = state.controller.clone().ok_or_else(|| bad_ckpt("no controller state".into()))?;
+            let rm_path = dir.join("reward_model.bin");
+            let bytes = std::fs::read(&rm_path).map_err(io(&rm_path))?;
+            c.restore(state, &bytes).map_err(|e| bad_ckpt(e.to_string()))?;
+        }
+        first_step = state.step;
+        tokens = state.tokens;
+        // Keep the metrics up to the checkpoint; the steps after it are run again.
+        let old = std::fs::read_to_string(&metrics_path).unwrap_or_default();
+        let kept: String = old
+            .lines()
+            .filter(|l| {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .ok()
+                    .and_then(|v| v["step"].as_u64())
+                    .is_some_and(|s| s <= first_step)
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&metrics_path, kept).map_err(io(&metrics_path))?;
+    } else {
+        std::fs::write(&metrics_path, "").map_err(io(&metrics_path))?;
+    }
+    let mut metrics_file = std::fs::OpenOptions::new().append(true).open(&metrics_path).map_err(io(&metrics_path))?;
+    let mut all = Vec::new();
     let mut bad = 0usize;
     let stop = run.stop_at.min(cfg.total_steps);
-    for step in 0..stop {
+    for step in first_step..stop {
         let start = Instant::now();
         let packed = pipeline.next_batch().map_err(|e| TrainError::Data(e.to_string()))?;
         let batch = sequence_batch(&packed, conv_width, &device);
@@ -224,6 +279,32 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
         writeln!(metrics_file, "{line}").map_err(io(&metrics_path))?;
         on_step(&m);
         all.push(m);
+        if done % cfg.checkpoint.every == 0 || done == stop {
+            let state = TrainerState {
+                format: checkpoint::FORMAT,
+                step: done,
+                tokens,
+                pipeline: pipeline.state().clone(),
+                controller: controller.as_ref().map(|c| c.save().0),
+            };
+            let ckpt = run.out_dir.join("checkpoints");
+            checkpoint::save(&run.out_dir, done, cfg.checkpoint.keep, |tmp| {
+                let meta = BTreeMap::from([
+                    ("format".to_string(), "pt".to_string()),
+                    ("birdie_step".to_string(), done.to_string()),
+                ]);
+                crate::safetensors::write(&model, &tmp.join("model.safetensors"), &meta)?;
+                let optim_bytes =
+                    optim.to_record().into_bytes().map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+                checkpoint::write_synced(&tmp.join("optimizer.bpk"), &optim_bytes)?;
+                if let Some(c) = controller.as_ref() {
+                    checkpoint::write_synced(&tmp.join("reward_model.bin"), &c.save().1)?;
+                }
+                let json = serde_json::to_vec(&state).expect("trainer state serialises");
+                checkpoint::write_synced(&tmp.join("trainer.json"), &json)
+            })
+            .map_err(io(&ckpt))?;
+        }
     }
     Ok(all)
 }

@@ -9,8 +9,21 @@ use super::{bundled_shards, load_tokenizer};
 use crate::cli::TrainArgs;
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let mut config = TrainConfig::load(&args.config)?;
+    let name = Path::new(&args.config).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let out_dir = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(&name));
+    let mut config = if args.resume {
+        let own = out_dir.join("config.toml");
+        anyhow::ensure!(own.exists(), "--resume: {} does not exist (no run to continue there)", own.display());
+        TrainConfig::load(&own.to_string_lossy())?
+    } else {
+        TrainConfig::load(&args.config)?
+    };
     if let Some(seed) = args.seed {
+        anyhow::ensure!(
+            !args.resume || seed == config.seed,
+            "--seed {seed} differs from the resumed run's seed {}",
+            config.seed
+        );
         config.seed = seed;
     }
     let stop_at = args.steps.unwrap_or(config.total_steps);
@@ -27,14 +40,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         "bundled" => bundled_shards(&tokenizer)?,
         path => PathBuf::from(path),
     };
-    let name = Path::new(&args.config).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let out_dir = args.out.unwrap_or_else(|| PathBuf::from("runs").join(&name));
     let bar = ProgressBar::new(stop_at);
     bar.set_style(
         ProgressStyle::with_template("step {pos}/{len} [{elapsed_precise} < {eta_precise}] {msg}")
             .expect("static template"),
     );
-    let metrics = train(TrainRun { config, tokenizer, shards, out_dir: out_dir.clone(), stop_at }, &mut |m| {
+    let run = TrainRun { config, tokenizer, shards, out_dir: out_dir.clone(), stop_at, resume: args.resume };
+    let metrics = train(run, &mut |m| {
         bar.set_position(m.step);
         let mut msg = format!("loss {:.3}  lr {:.2e}  {:.0} tok/s", m.train_loss, m.lr, m.tokens_per_s);
         if let Some(e) = &m.eval {
@@ -50,6 +62,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         last.map_or(0, |m| m.step),
         last.map_or("-".into(), |m| format!("{:.4}", m.train_loss))
     );
-    println!("outputs: {} (metrics.jsonl, config.toml)", out_dir.display());
+    println!("outputs: {} (metrics.jsonl, config.toml, checkpoints/)", out_dir.display());
     Ok(())
 }
