@@ -4,6 +4,7 @@
 pub mod checkpoint;
 pub mod config;
 pub mod grad_clip;
+pub mod optimizer;
 pub mod reward_model;
 pub mod safetensors;
 pub mod trainer;

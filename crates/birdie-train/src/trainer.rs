@@ -5,7 +5,7 @@
 //! Checkpoints (`checkpoint`) are written every `checkpoint.every` steps and at the last step of a call; `resume`
 //! continues from the latest one exactly as if the run had not stopped.
 //!
-//! Not yet here (see the trainer issue): weight-decay exclusions, plots, generation, a checkpoint on Ctrl-C.
+//! Not yet here (see the trainer issue): plots, generation, a checkpoint on Ctrl-C.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -19,7 +19,7 @@ use birdie_core::{Arm, Controller, PackedBatch, Pipeline, PipelineConfig, Update
 use birdie_data::{ShardSet, Split, Tokenizer};
 use birdie_models::{Model, ModelConfig, SequenceBatch};
 use burn::module::Module;
-use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use serde::Serialize;
 
@@ -179,12 +179,7 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
     device.seed(cfg.seed);
     let mut model: Model = model_cfg.init(&device);
     let conv_width = model_cfg.conv_width();
-    let mut optim: ModuleOptimizer = AdamWConfig::new()
-        .with_beta_1(cfg.optimizer.betas[0] as f32)
-        .with_beta_2(cfg.optimizer.betas[1] as f32)
-        .with_epsilon(cfg.optimizer.eps as f32)
-        .with_weight_decay(cfg.optimizer.weight_decay as f32)
-        .init();
+    let mut optim: ModuleOptimizer = crate::optimizer::adamw(&cfg.optimizer);
 
     let mut controller = if cfg.procedure.name.uses_controller() {
         let rm = BurnRewardModel::new(cfg.reward_model.clone(), kinds.len(), cfg.seed);
