@@ -37,6 +37,8 @@ pub enum Command {
     Preview(PreviewArgs),
     /// Train a model (default: the tiny Hawk with the Birdie procedure on the bundled corpus).
     Train(TrainArgs),
+    /// Generate text from a checkpoint (the prompt is the bidirectional prefix).
+    Generate(GenerateArgs),
     /// Training run configurations.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -68,6 +70,25 @@ pub struct TrainArgs {
     /// Continue from the latest checkpoint under --out, with the run's own config.toml.
     #[arg(long)]
     pub resume: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// A run directory (its latest checkpoint) or one checkpoint directory.
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    #[arg(long)]
+    pub prompt: String,
+    #[arg(long, default_value_t = 64)]
+    pub max_tokens: usize,
+    /// 0 = greedy.
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f64,
+    /// Sample from the k most likely tokens (0 = all).
+    #[arg(long, default_value_t = 0)]
+    pub top_k: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -67,6 +67,20 @@ fn a_small_run_writes_metrics_checkpoints_and_resumes_exactly() {
     assert!(full.join("config.toml").exists());
     assert!(full.join("checkpoints/step-00000008/model.safetensors").exists());
 
+    // Generation from the run directory (its latest checkpoint): greedy is deterministic.
+    let gen = || {
+        let out = birdie(dir.path())
+            .args(["generate", "--prompt", "It was the best of times", "--max-tokens", "5", "--checkpoint"])
+            .arg(&full)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = gen();
+    assert!(!text.trim().is_empty());
+    assert_eq!(text, gen());
+
     // Stop at step 4, resume to the end: every step's loss and every mixture equal the uninterrupted run's.
     let split = dir.path().join("split");
     let out = birdie(dir.path())

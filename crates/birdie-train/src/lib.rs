@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod generate;
 pub mod grad_clip;
 pub mod optimizer;
 pub mod reward_model;

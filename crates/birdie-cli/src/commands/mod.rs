@@ -4,6 +4,7 @@ mod bench;
 mod config;
 mod controller;
 mod data;
+mod generate;
 mod model;
 mod preview;
 mod tokenizer;
@@ -23,6 +24,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Preview(args) => preview::run(args),
         Command::Train(args) => train::run(args),
         Command::Config(c) => config::run(c),
+        Command::Generate(args) => generate::run(args),
         Command::Model(c) => model::run(c),
         Command::Controller(c) => controller::run(c),
         Command::Bench(c) => bench::run(c),
