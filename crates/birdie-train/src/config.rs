@@ -14,6 +14,7 @@
 //! tokenizer = "bundled"      # or a tokenizer.json
 //! batch_size = 8
 //! seq_len = 256
+//! validation_rows = 8       # per arm, at every evaluation
 //!
 //! [procedure]
 //! name = "birdie"            # birdie | birdie-causal | ntp | ul2 | ul2-decoder | fixed-ratio | custom
@@ -103,6 +104,9 @@ pub struct DataConfig {
     /// Data worker threads (0 = one per core); never changes the batches.
     #[serde(default)]
     pub workers: usize,
+    /// Validation rows per arm at each evaluation (packed like training, spec A10).
+    #[serde(default = "d_validation_rows")]
+    pub validation_rows: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -168,6 +172,9 @@ fn d_batch() -> usize {
 }
 fn d_seq() -> usize {
     256
+}
+fn d_validation_rows() -> usize {
+    8
 }
 fn d_lr() -> f64 {
     1e-3
@@ -274,6 +281,9 @@ impl TrainConfig {
                     path.display()
                 ))
             }
+        }
+        if self.data.validation_rows == 0 {
+            return Err("data.validation_rows = 0: expected at least 1".into());
         }
         if self.data.batch_size == 0 || self.data.seq_len < 16 {
             return Err(format!(

@@ -28,8 +28,6 @@ use crate::config::TrainConfig;
 use crate::grad_clip::clip_global_norm;
 use crate::reward_model::BurnRewardModel;
 
-/// Validation rows per arm (spec A10: the same packing as training).
-pub const VALIDATION_ROWS: usize = 8;
 /// Non-finite losses in a row that stop the run.
 pub const MAX_BAD_STEPS: usize = 5;
 
@@ -154,7 +152,7 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
         workers: if cfg.data.workers == 0 { PipelineConfig::default().workers } else { cfg.data.workers },
         ..PipelineConfig::default()
     };
-    let validation = validation_batches(&arms, &specials, &val_docs, VALIDATION_ROWS, &pipe_cfg)
+    let validation = validation_batches(&arms, &specials, &val_docs, cfg.data.validation_rows, &pipe_cfg)
         .map_err(|e| TrainError::Data(e.to_string()))?;
     let resumed: Option<(PathBuf, TrainerState)> = if run.resume {
         let (_, dir) = checkpoint::latest(&run.out_dir).ok_or_else(|| {
