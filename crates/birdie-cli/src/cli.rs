@@ -39,6 +39,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Generate text from a checkpoint (the prompt is the bidirectional prefix).
     Generate(GenerateArgs),
+    /// Re-render a run's plots (training loss, validation loss per arm, mixture) from its metrics.jsonl.
+    Plot(PlotArgs),
     /// Training run configurations.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -70,6 +72,12 @@ pub struct TrainArgs {
     /// Continue from the latest checkpoint under --out, with the run's own config.toml.
     #[arg(long)]
     pub resume: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// The run directory.
+    pub run_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

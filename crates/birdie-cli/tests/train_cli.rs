@@ -66,6 +66,10 @@ fn a_small_run_writes_metrics_checkpoints_and_resumes_exactly() {
     assert!(e["agent"].as_bool().unwrap(), "the agent chose at step 5");
     assert!(full.join("config.toml").exists());
     assert!(full.join("checkpoints/step-00000008/model.safetensors").exists());
+    for plot in ["training_loss.svg", "validation_loss.svg", "mixture.svg"] {
+        let svg = std::fs::read_to_string(full.join(plot)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{plot}");
+    }
 
     // Generation from the run directory (its latest checkpoint): greedy is deterministic.
     let gen = || {

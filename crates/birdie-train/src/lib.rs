@@ -6,6 +6,7 @@ pub mod config;
 pub mod generate;
 pub mod grad_clip;
 pub mod optimizer;
+pub mod plot;
 pub mod reward_model;
 pub mod safetensors;
 pub mod trainer;

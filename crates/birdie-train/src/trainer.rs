@@ -5,7 +5,8 @@
 //! Checkpoints (`checkpoint`) are written every `checkpoint.every` steps and at the last step of a call; `resume`
 //! continues from the latest one exactly as if the run had not stopped.
 //!
-//! Not yet here (see the trainer issue): plots, generation, a checkpoint on Ctrl-C.
+//! At the end of every call the plots are rendered (`plot`). Not yet here (see the trainer issue): PNG plots, a
+//! checkpoint on Ctrl-C.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -299,6 +300,7 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
             .map_err(io(&ckpt))?;
         }
     }
+    crate::plot::render_run(&run.out_dir).map_err(TrainError::Config)?;
     Ok(all)
 }
 

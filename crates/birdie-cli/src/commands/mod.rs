@@ -25,6 +25,12 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Train(args) => train::run(args),
         Command::Config(c) => config::run(c),
         Command::Generate(args) => generate::run(args),
+        Command::Plot(args) => {
+            for p in birdie_train::plot::render_run(&args.run_dir).map_err(anyhow::Error::msg)? {
+                println!("{}", p.display());
+            }
+            Ok(())
+        }
         Command::Model(c) => model::run(c),
         Command::Controller(c) => controller::run(c),
         Command::Bench(c) => bench::run(c),

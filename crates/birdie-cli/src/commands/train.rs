@@ -62,6 +62,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         last.map_or(0, |m| m.step),
         last.map_or("-".into(), |m| format!("{:.4}", m.train_loss))
     );
-    println!("outputs: {} (metrics.jsonl, config.toml, checkpoints/)", out_dir.display());
+    println!(
+        "outputs: {} (metrics.jsonl, config.toml, checkpoints/, training_loss.svg, validation_loss.svg, mixture.svg)",
+        out_dir.display()
+    );
     Ok(())
 }
