@@ -112,82 +112,12 @@ fn config_errors_name_the_key() {
     assert_eq!(d, RewardModelConfig::default());
 }
 
+/// How well the trained model ranks candidates by the one arm that drives every reward (the one-best process), from
+/// a short history of explore-like and uniform mixtures. Slow with the default model (ignored); ROWS, ITERS, LR and
+/// WIDTH vary the set-up for experiments.
 #[test]
 #[ignore]
-fn timing_breakdown() {
-    use std::time::Instant;
-    let k = 15;
-    let (xs, ys) = history(k, 40);
-    let mut m = BurnRewardModel::new(RewardModelConfig::default(), k, 1);
-    let x = rows_tensor(&xs, &m.device);
-    let t = rows_tensor(&ys, &m.device);
-    let batch = history_batch(xs.len(), &m.device);
-    let (mut f, mut b, mut c, mut o) = (0.0, 0.0, 0.0, 0.0);
-    for _ in 0..50 {
-        let s = Instant::now();
-        let net = m.net.take().unwrap();
-        let loss = (net.forward(x.clone(), &batch) - t.clone()).powi_scalar(2).mean();
-        let _ = loss.clone().into_scalar::<f32>();
-        let s1 = Instant::now();
-        let mut grads = GradientsParams::from_grads(loss.backward(), &net);
-        let s2 = Instant::now();
-        clip_global_norm(&mut grads, &net, 1.0);
-        let s3 = Instant::now();
-        m.net = Some(m.optim.step(1e-4, net, grads));
-        let s4 = Instant::now();
-        f += (s1 - s).as_secs_f64();
-        b += (s2 - s1).as_secs_f64();
-        c += (s3 - s2).as_secs_f64();
-        o += (s4 - s3).as_secs_f64();
-    }
-    println!("forward {:.2} ms backward {:.2} ms clip {:.2} ms optim {:.2} ms", f * 20.0, b * 20.0, c * 20.0, o * 20.0);
-}
-
-#[test]
-#[ignore]
-fn op_costs() {
-    use std::time::Instant;
-    let device = Device::flex().autodiff();
-    let lin = burn::nn::LinearConfig::new(256, 256).init(&device);
-    let lin4 = burn::nn::LinearConfig::new(256, 1024).init(&device);
-    let x = Tensor::<3>::ones([1, 40, 256], &device);
-    let time = |name: &str, f: &dyn Fn()| {
-        f();
-        let s = Instant::now();
-        for _ in 0..100 {
-            f();
-        }
-        println!("{name}: {:.1} µs", s.elapsed().as_secs_f64() * 1e4);
-    };
-    time("linear 256", &|| {
-        let _ = lin.forward(x.clone());
-    });
-    time("linear 1024", &|| {
-        let _ = lin4.forward(x.clone());
-    });
-    time("sigmoid", &|| {
-        let _ = burn::tensor::activation::sigmoid(x.clone());
-    });
-    time("gelu", &|| {
-        let _ = burn::tensor::activation::gelu(x.clone());
-    });
-    time("add", &|| {
-        let _ = x.clone() + x.clone();
-    });
-    let x2 = Tensor::<2>::ones([40, 256], &device.clone().inner());
-    let w2 = Tensor::<2>::ones([256, 256], &device.clone().inner());
-    time("plain matmul", &|| {
-        let _ = x2.clone().matmul(w2.clone());
-    });
-    let x3 = Tensor::<2>::ones([2048, 256], &device.clone().inner());
-    time("plain matmul 2048", &|| {
-        let _ = x3.clone().matmul(w2.clone());
-    });
-}
-
-#[test]
-#[ignore]
-fn diagnose_learning() {
+fn reward_model_ranks_candidates_by_the_driving_arm() {
     use birdie_core::controller::simulator::SimulatedProcess;
     use birdie_core::controller::{candidates, explore_action, rewards, ArmClasses, CandidateKind, RewardKind};
     let kinds: Vec<&str> =
@@ -216,6 +146,7 @@ fn diagnose_learning() {
         l = new;
     }
     let mut m = BurnRewardModel::new(RewardModelConfig { width, iterations: iters, lr, ..Default::default() }, k, 2);
+    let mut last = 0.0;
     for _ in 0..3 {
         let s = m.train(&xs, &ys);
         let cands = candidates(CandidateKind::Paper, 512, k, &mut rng);
@@ -228,6 +159,8 @@ fn diagnose_learning() {
         let cov: f64 = score.iter().zip(&p3).map(|(a, b)| (a - ms) * (b - mp)).sum::<f64>();
         let vs: f64 = score.iter().map(|a| (a - ms).powi(2)).sum::<f64>();
         let vp: f64 = p3.iter().map(|b| (b - mp).powi(2)).sum::<f64>();
-        println!("fit {:.4}  corr(score, p_best) = {:.3}", s.final_mse, cov / (vs * vp).sqrt());
+        last = cov / (vs * vp).sqrt();
+        println!("fit {:.4}  corr(score, p_best) = {last:.3}", s.final_mse);
     }
+    assert!(last > 0.2, "correlation {last}");
 }
