@@ -112,3 +112,97 @@ fn a_small_run_writes_metrics_checkpoints_and_resumes_exactly() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--resume"));
 }
+
+#[test]
+fn ctrl_c_stops_after_the_step_with_a_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("run.toml");
+    std::fs::write(&cfg, RUN.replace("total_steps = 8", "total_steps = 100000")).unwrap();
+    let out_dir = dir.path().join("out");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("birdie"))
+        .env("BIRDIE_CACHE_DIR", dir.path().join("cache"))
+        .args(["train", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out_dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let metrics = out_dir.join("metrics.jsonl");
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&metrics).map_or(0, |m| m.lines().count()) < 3 {
+        assert!(start.elapsed().as_secs() < 120, "the run did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let killed = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("interrupted after step"), "{stdout}");
+    let steps = std::fs::read_to_string(&metrics).unwrap().lines().count() as u64;
+    assert!(
+        out_dir.join(format!("checkpoints/step-{steps:08}/trainer.json")).exists(),
+        "no checkpoint at step {steps}"
+    );
+}
+
+#[test]
+fn a_damaged_checkpoint_is_named_and_the_previous_one_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("run.toml");
+    std::fs::write(&cfg, format!("{RUN}\n[checkpoint]\nevery = 3\nkeep = 3\n")).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = birdie(dir.path()).args(["train", "--config"]).arg(&cfg).arg("--out").arg(&out_dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let full = losses(&out_dir.join("metrics.jsonl"));
+    let ckpt = |s: u64| out_dir.join(format!("checkpoints/step-{s:08}"));
+    assert!(ckpt(3).exists() && ckpt(6).exists() && ckpt(8).exists());
+    // Truncate the newest checkpoint's weights: --resume names the file and continues from step 6, reproducing the
+    // losses of steps 7 and 8.
+    let weights = ckpt(8).join("model.safetensors");
+    let bytes = std::fs::read(&weights).unwrap();
+    std::fs::write(&weights, &bytes[..bytes.len() / 2]).unwrap();
+    let out = birdie(dir.path()).args(["train", "--resume", "--out"]).arg(&out_dir).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("step-00000008/model.safetensors") && stderr.contains("step-00000006"), "{stderr}");
+    let again = losses(&out_dir.join("metrics.jsonl"));
+    assert_eq!(again.len(), 8);
+    for (a, b) in full.iter().zip(&again) {
+        assert_eq!(a["train_loss"], b["train_loss"], "step {}", a["step"]);
+    }
+    // With every checkpoint damaged, --resume stops with an error naming the files.
+    for s in [3, 6, 8] {
+        std::fs::write(ckpt(s).join("trainer.json"), "{").unwrap();
+    }
+    let out = birdie(dir.path()).args(["train", "--resume", "--out"]).arg(&out_dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no usable checkpoint") && stderr.contains("trainer.json"), "{stderr}");
+}
+
+#[test]
+fn configs_that_cannot_run_are_rejected_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    for (edit, needle) in [
+        (RUN.replace("seq_len = 96", "seq_len = 20"), "data.seq_len = 20"),
+        (RUN.replace("[data]", "[data]\nbatchsize = 3"), "batchsize"),
+        (RUN.replace("name = \"birdie\"", "name = \"nope\""), "nope"),
+    ] {
+        let cfg = dir.path().join("bad.toml");
+        std::fs::write(&cfg, edit).unwrap();
+        let out = birdie(dir.path())
+            .args(["train", "--config"])
+            .arg(&cfg)
+            .arg("--out")
+            .arg(dir.path().join("o"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+        assert!(!dir.path().join("o/metrics.jsonl").exists(), "{needle}: training started");
+    }
+}

@@ -28,17 +28,24 @@ pub fn checkpoint_dir(run_dir: &Path, step: u64) -> PathBuf {
     run_dir.join("checkpoints").join(format!("step-{step:08}"))
 }
 
-/// The checkpoint with the highest step, if any.
-pub fn latest(run_dir: &Path) -> Option<(u64, PathBuf)> {
-    let entries = std::fs::read_dir(run_dir.join("checkpoints")).ok()?;
-    entries
+/// Every checkpoint (a `step-N` directory with a `trainer.json`), newest first.
+pub fn all(run_dir: &Path) -> Vec<(u64, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(run_dir.join("checkpoints")) else { return Vec::new() };
+    let mut v: Vec<(u64, PathBuf)> = entries
         .filter_map(Result::ok)
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             let step = name.strip_prefix("step-")?.parse::<u64>().ok()?;
             e.path().join("trainer.json").exists().then(|| (step, e.path()))
         })
-        .max_by_key(|(s, _)| *s)
+        .collect();
+    v.sort_by(|a, b| b.0.cmp(&a.0));
+    v
+}
+
+/// The checkpoint with the highest step, if any.
+pub fn latest(run_dir: &Path) -> Option<(u64, PathBuf)> {
+    all(run_dir).into_iter().next()
 }
 
 /// Writes one file and fsyncs it.

@@ -5,12 +5,13 @@
 //! Checkpoints (`checkpoint`) are written every `checkpoint.every` steps and at the last step of a call; `resume`
 //! continues from the latest one exactly as if the run had not stopped.
 //!
-//! At the end of every call the plots are rendered (`plot`). Not yet here (see the trainer issue): PNG plots, a
-//! checkpoint on Ctrl-C.
+//! `interrupt` (set by the CLI's Ctrl-C handler) stops the run after the current step with a checkpoint. At the end of
+//! every call the plots are rendered (`plot`). Not yet here (see the trainer issue): PNG plots.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -85,6 +86,8 @@ pub struct TrainRun {
     pub stop_at: u64,
     /// Continue from the latest checkpoint under `out_dir`.
     pub resume: bool,
+    /// Set (by a Ctrl-C handler) to stop after the current step with a checkpoint.
+    pub interrupt: Option<Arc<AtomicBool>>,
 }
 
 /// The arms of a run's procedure.
@@ -140,6 +143,14 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
         })
         .collect();
     let initial: Vec<f64> = arms.iter().map(|a| a.prob).collect();
+    if let Some((name, need)) =
+        names.iter().zip(&arms).map(|(n, a)| (n, a.min_budget())).find(|(_, need)| *need > cfg.data.seq_len)
+    {
+        return Err(TrainError::Config(format!(
+            "data.seq_len = {} is shorter than arm {name}'s minimum sample of {need} tokens",
+            cfg.data.seq_len
+        )));
+    }
 
     let set = Arc::new(ShardSet::open_for(&run.shards, &run.tokenizer).map_err(|e| TrainError::Data(e.to_string()))?);
     let train_docs =
@@ -155,22 +166,6 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
     };
     let validation = validation_batches(&arms, &specials, &val_docs, cfg.data.validation_rows, &pipe_cfg)
         .map_err(|e| TrainError::Data(e.to_string()))?;
-    let resumed: Option<(PathBuf, TrainerState)> = if run.resume {
-        let (_, dir) = checkpoint::latest(&run.out_dir).ok_or_else(|| {
-            TrainError::Config(format!("--resume: no checkpoint under {}", run.out_dir.join("checkpoints").display()))
-        })?;
-        let path = dir.join("trainer.json");
-        let text = std::fs::read(&path).map_err(io(&path))?;
-        let state: TrainerState =
-            serde_json::from_slice(&text).map_err(|e| TrainError::Config(format!("{}: {e}", path.display())))?;
-        Some((dir, state))
-    } else {
-        None
-    };
-    let mut pipeline =
-        Pipeline::start(pipe_cfg, arms, specials, train_docs, resumed.as_ref().map(|(_, s)| s.pipeline.clone()))
-            .map_err(|e| TrainError::Data(e.to_string()))?;
-
     let vocab = if cfg.model.arch == "toy" { 512 } else { run.tokenizer.vocab_size() };
     let model_cfg: ModelConfig =
         cfg.model.resolve(vocab, cfg.data.seq_len).map_err(|e| TrainError::Config(e.to_string()))?;
@@ -184,32 +179,51 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
         let rm = BurnRewardModel::new(cfg.reward_model.clone(), kinds.len(), cfg.seed);
         let c = Controller::new(cfg.controller.clone(), cfg.total_steps, &kinds, &initial, cfg.seed, Box::new(rm))
             .map_err(|e| TrainError::Config(e.to_string()))?;
-        if resumed.is_none() {
-            pipeline.set_mixture(c.mixture()).map_err(|e| TrainError::Data(e.to_string()))?;
-        }
         Some(c)
     } else {
         None
     };
+    // --resume: the newest checkpoint that loads completely; a damaged one is reported (naming the file) and the
+    // previous one is used.
+    let mut resumed: Option<TrainerState> = None;
+    if run.resume {
+        let all = checkpoint::all(&run.out_dir);
+        if all.is_empty() {
+            return Err(TrainError::Config(format!(
+                "--resume: no checkpoint under {}",
+                run.out_dir.join("checkpoints").display()
+            )));
+        }
+        let mut errors = Vec::new();
+        for (_, dir) in all {
+            match restore(&dir, model.clone(), optim.clone(), controller.as_mut()) {
+                Ok((m, o, state)) => {
+                    if !errors.is_empty() {
+                        tracing::warn!("{}; resuming from {}", errors.join("; "), dir.display());
+                        eprintln!("warning: {}; resuming from {}", errors.join("; "), dir.display());
+                    }
+                    (model, optim, resumed) = (m, o, Some(state));
+                    break;
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        if resumed.is_none() {
+            return Err(TrainError::Config(format!("--resume: no usable checkpoint: {}", errors.join("; "))));
+        }
+    }
+    let mut pipeline =
+        Pipeline::start(pipe_cfg, arms, specials, train_docs, resumed.as_ref().map(|s| s.pipeline.clone()))
+            .map_err(|e| TrainError::Data(e.to_string()))?;
+    if let (None, Some(c)) = (&resumed, &controller) {
+        pipeline.set_mixture(c.mixture()).map_err(|e| TrainError::Data(e.to_string()))?;
+    }
     let schedule = cfg.controller.schedule(cfg.total_steps);
 
     let metrics_path = run.out_dir.join("metrics.jsonl");
     let mut first_step = 0u64;
     let mut tokens = 0u64;
-    if let Some((dir, state)) = &resumed {
-        let bad_ckpt = |what: String| TrainError::Config(format!("checkpoint {}: {what}", dir.display()));
-        model = crate::safetensors::load_into(model, &dir.join("model.safetensors")).map_err(bad_ckpt)?;
-        let optim_path = dir.join("optimizer.bpk");
-        let bytes = std::fs::read(&optim_path).map_err(io(&optim_path))?;
-        let record = burn::optim::OptimizerRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
-            .map_err(|e| bad_ckpt(format!("optimizer.bpk: {e:?}")))?;
-        optim = optim.load_record(record);
-        if let Some(c) = controller.as_mut() {
-            let state = state.controller.clone().ok_or_else(|| bad_ckpt("no controller state".into()))?;
-            let rm_path = dir.join("reward_model.bin");
-            let bytes = std::fs::read(&rm_path).map_err(io(&rm_path))?;
-            c.restore(state, &bytes).map_err(|e| bad_ckpt(e.to_string()))?;
-        }
+    if let Some(state) = &resumed {
         first_step = state.step;
         tokens = state.tokens;
         // Keep the metrics up to the checkpoint; the steps after it are run again.
@@ -273,7 +287,8 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
         writeln!(metrics_file, "{line}").map_err(io(&metrics_path))?;
         on_step(&m);
         all.push(m);
-        if done % cfg.checkpoint.every == 0 || done == stop {
+        let interrupted = run.interrupt.as_ref().is_some_and(|f| f.load(Ordering::SeqCst));
+        if done % cfg.checkpoint.every == 0 || done == stop || interrupted {
             let state = TrainerState {
                 format: checkpoint::FORMAT,
                 step: done,
@@ -298,6 +313,10 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
                 checkpoint::write_synced(&tmp.join("trainer.json"), &json)
             })
             .map_err(io(&ckpt))?;
+        }
+        if interrupted {
+            tracing::warn!("interrupted: stopped after step {done} with a checkpoint");
+            break;
         }
     }
     crate::plot::render_run(&run.out_dir).map_err(TrainError::Config)?;
@@ -350,4 +369,33 @@ fn evaluate(
         explored: r.explored,
         controller_seconds: r.seconds,
     })
+}
+
+/// Loads a checkpoint into copies of the model and optimiser and into the controller; every file is read and
+/// checked before anything is applied, so a damaged checkpoint changes nothing. Errors name the file.
+fn restore(
+    dir: &Path,
+    model: Model,
+    optim: ModuleOptimizer,
+    controller: Option<&mut Controller>,
+) -> Result<(Model, ModuleOptimizer, TrainerState), String> {
+    let read = |name: &str| {
+        let p = dir.join(name);
+        std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let state: TrainerState = serde_json::from_slice(&read("trainer.json")?)
+        .map_err(|e| format!("{}: {e}", dir.join("trainer.json").display()))?;
+    let optim_record =
+        burn::optim::OptimizerRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(read("optimizer.bpk")?))
+            .map_err(|e| format!("{}: {e:?}", dir.join("optimizer.bpk").display()))?;
+    let model = crate::safetensors::load_into(model, &dir.join("model.safetensors"))?;
+    if let Some(c) = controller {
+        let cstate = state
+            .controller
+            .clone()
+            .ok_or_else(|| format!("{}: no controller state", dir.join("trainer.json").display()))?;
+        let bytes = read("reward_model.bin")?;
+        c.restore(cstate, &bytes).map_err(|e| format!("{}: {e}", dir.join("reward_model.bin").display()))?;
+    }
+    Ok((model, optim.load_record(optim_record), state))
 }

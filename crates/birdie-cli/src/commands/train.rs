@@ -1,6 +1,8 @@
 //! `birdie train`: one training run with a progress bar; outputs under the run directory.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use birdie_train::{train, TrainConfig, TrainRun};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -45,23 +47,50 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         ProgressStyle::with_template("step {pos}/{len} [{elapsed_precise} < {eta_precise}] {msg}")
             .expect("static template"),
     );
-    let run = TrainRun { config, tokenizer, shards, out_dir: out_dir.clone(), stop_at, resume: args.resume };
+    // Ctrl-C: finish the current step, write a checkpoint, stop; a second Ctrl-C exits at once.
+    let interrupt = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register_conditional_shutdown(signal_hook::consts::SIGINT, 130, interrupt.clone())?;
+    signal_hook::flag::register(signal_hook::consts::SIGINT, interrupt.clone())?;
+    let run = TrainRun {
+        config,
+        tokenizer,
+        shards,
+        out_dir: out_dir.clone(),
+        stop_at,
+        resume: args.resume,
+        interrupt: Some(interrupt.clone()),
+    };
+    let mut top = String::new();
     let metrics = train(run, &mut |m| {
         bar.set_position(m.step);
         let mut msg = format!("loss {:.3}  lr {:.2e}  {:.0} tok/s", m.train_loss, m.lr, m.tokens_per_s);
         if let Some(e) = &m.eval {
             let mean = e.val_loss.iter().map(|(_, l)| l).sum::<f64>() / e.val_loss.len().max(1) as f64;
             msg.push_str(&format!("  val {mean:.3}"));
+            let mut order: Vec<usize> = (0..e.mixture.len()).collect();
+            order.sort_by(|&a, &b| e.mixture[b].total_cmp(&e.mixture[a]));
+            top = order
+                .iter()
+                .take(3)
+                .map(|&i| format!("{} {:.2}", e.val_loss.get(i).map_or("?", |(n, _)| n.as_str()), e.mixture[i]))
+                .collect::<Vec<_>>()
+                .join(", ");
+        }
+        if !top.is_empty() {
+            msg.push_str(&format!("  top: {top}"));
         }
         bar.set_message(msg);
     })?;
     bar.finish_and_clear();
     let last = metrics.last();
-    println!(
-        "trained {} steps; final loss {}",
-        last.map_or(0, |m| m.step),
-        last.map_or("-".into(), |m| format!("{:.4}", m.train_loss))
-    );
+    let step = last.map_or(0, |m| m.step);
+    if interrupt.load(Ordering::SeqCst) && step < stop_at {
+        println!(
+            "interrupted after step {step}: checkpoint written; continue with --resume --out {}",
+            out_dir.display()
+        );
+    }
+    println!("trained {step} steps; final loss {}", last.map_or("-".into(), |m| format!("{:.4}", m.train_loss)));
     println!(
         "outputs: {} (metrics.jsonl, config.toml, checkpoints/, training_loss.svg, validation_loss.svg, mixture.svg)",
         out_dir.display()

@@ -330,13 +330,13 @@ impl RewardModel for BurnRewardModel {
         let optim = &bytes[24 + model_len..];
         let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(model.to_vec()))
             .map_err(|e| format!("reward model weights: {e:?}"))?;
-        let net = self.net.take().expect("reward net present");
-        let net = net.try_load_record(record).map_err(|e| format!("reward model weights: {e:?}"))?;
-        self.net = Some(net);
+        // Load into a copy: a failure leaves the model as it was.
+        let net = self.net().clone().try_load_record(record).map_err(|e| format!("reward model weights: {e:?}"))?;
         let optim_record =
             burn::optim::OptimizerRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(optim.to_vec()))
                 .map_err(|e| format!("reward model optimiser: {e:?}"))?;
         let fresh = AdamWConfig::new().with_weight_decay(self.config.weight_decay as f32).init();
+        self.net = Some(net);
         self.optim = fresh.load_record(optim_record);
         self.iteration = iteration;
         Ok(())
