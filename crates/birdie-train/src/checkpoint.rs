@@ -39,7 +39,7 @@ pub fn all(run_dir: &Path) -> Vec<(u64, PathBuf)> {
             e.path().join("trainer.json").exists().then(|| (step, e.path()))
         })
         .collect();
-    v.sort_by(|a, b| b.0.cmp(&a.0));
+    v.sort_by_key(|e| std::cmp::Reverse(e.0));
     v
 }
 
