@@ -206,3 +206,23 @@ fn configs_that_cannot_run_are_rejected_before_training() {
         assert!(!dir.path().join("o/metrics.jsonl").exists(), "{needle}: training started");
     }
 }
+
+#[test]
+fn a_diverging_run_stops_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("run.toml");
+    std::fs::write(&cfg, RUN.replace("[schedule]", "[optimizer]\nlr = 1e6\n[schedule]")).unwrap();
+    let out = birdie(dir.path())
+        .args(["train", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not finite for 5 steps in a row"), "{stderr}");
+    // Every step up to the stop is in the metrics (non-finite values as null).
+    let lines = losses(&dir.path().join("o/metrics.jsonl"));
+    assert!(lines.iter().any(|m| m["train_loss"].is_null()));
+}
