@@ -393,17 +393,13 @@ impl Controller {
         if self.config.loss_weighting {
             cands.iter_mut().for_each(|c| weight_by_loss(c, losses));
         }
-        let rows: Vec<Vec<f32>> =
-            cands.iter().map(|c| losses.iter().chain(c.iter()).map(|&v| v as f32).collect()).collect();
-        let from = self.state.history.len().saturating_sub(self.config.max_history);
-        let predictions = self.model.predict(&self.state.history[from..], &rows);
-        let s = scores(&predictions, &self.class_weights);
+        let s = self.score(losses, &cands);
         let mut p = top_n_mean(&cands, &s, self.config.top_n);
         apply_floor(&mut p, self.config.min_prob_factor / k as f64);
         (p, explored)
     }
 
-    /// Predicted class-weighted score of a mixture given the current losses (diagnostics and tests).
+    /// Class-weighted predicted score of each mixture as the next row `[losses | mixture]` after the history.
     pub fn score(&mut self, losses: &[f64], mixtures: &[Vec<f64>]) -> Vec<f64> {
         let rows: Vec<Vec<f32>> =
             mixtures.iter().map(|c| losses.iter().chain(c.iter()).map(|&v| v as f32).collect()).collect();

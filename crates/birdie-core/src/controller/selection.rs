@@ -60,15 +60,10 @@ impl ArmClasses {
     }
 }
 
-/// Normalises `v` (non-negative) to sum 1; uniform when the sum is not positive.
+/// Normalises `v` (non-negative) to sum 1 in place; uniform when the sum is not positive (the pipeline's rule).
 pub fn normalise(v: &mut [f64]) {
-    let s: f64 = v.iter().sum();
-    if s > 0.0 && s.is_finite() {
-        v.iter_mut().for_each(|x| *x /= s);
-    } else {
-        let u = 1.0 / v.len().max(1) as f64;
-        v.iter_mut().for_each(|x| *x = u);
-    }
+    let n = crate::pipeline::normalise(v);
+    v.copy_from_slice(&n);
 }
 
 /// `n` candidate mixtures.
