@@ -14,6 +14,7 @@
 //! candidate row (B6).
 
 mod gated_ssm;
+mod row_input;
 mod transformer;
 
 use birdie_core::controller::{RewardModel, TrainSummary};
