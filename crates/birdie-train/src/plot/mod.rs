@@ -2,10 +2,17 @@
 //! time as a stacked area chart. Hand-written SVG (no plotting dependency); every chart has a title, labelled axes
 //! with ticks, and a legend.
 
-use std::fmt::Write as _;
+mod png;
+mod raster;
+mod scene;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+
+pub use png::{decode_rgb, encode_rgb, RgbImage};
+pub use raster::Canvas;
+pub use scene::{Anchor, Color, Scene, Shape};
 
 const W: f64 = 900.0;
 const H: f64 = 500.0;
@@ -13,15 +20,33 @@ const LEFT: f64 = 70.0;
 const RIGHT: f64 = 230.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 50.0;
+/// PNG pixels per scene unit (sharp on high-density screens and in papers).
+pub const PNG_SCALE: f64 = 2.0;
+const GRID: Color = Color(0xee, 0xee, 0xee);
+const AXIS: Color = Color(0x33, 0x33, 0x33);
 /// Tableau-20-like palette.
-const COLORS: [&str; 20] = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+const COLORS: [Color; 20] = [
+    Color(0x1f, 0x77, 0xb4),
+    Color(0xff, 0x7f, 0x0e),
+    Color(0x2c, 0xa0, 0x2c),
+    Color(0xd6, 0x27, 0x28),
+    Color(0x94, 0x67, 0xbd),
+    Color(0x8c, 0x56, 0x4b),
+    Color(0xe3, 0x77, 0xc2),
+    Color(0x7f, 0x7f, 0x7f),
+    Color(0xbc, 0xbd, 0x22),
+    Color(0x17, 0xbe, 0xcf),
+    Color(0xae, 0xc7, 0xe8),
+    Color(0xff, 0xbb, 0x78),
+    Color(0x98, 0xdf, 0x8a),
+    Color(0xff, 0x98, 0x96),
+    Color(0xc5, 0xb0, 0xd5),
+    Color(0xc4, 0x9c, 0x94),
+    Color(0xf7, 0xb6, 0xd2),
+    Color(0xc7, 0xc7, 0xc7),
+    Color(0xdb, 0xdb, 0x8d),
+    Color(0x9e, 0xda, 0xe5),
 ];
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
 
 /// "Nice" tick values covering [lo, hi].
 fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
@@ -54,45 +79,30 @@ impl Frame {
     }
 }
 
-fn axes(svg: &mut String, f: &Frame, title: &str, x_label: &str, y_label: &str) {
-    let _ = write!(
-        svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12"><rect width="100%" height="100%" fill="white"/><text x="{}" y="24" font-size="16" text-anchor="middle">{}</text>"##,
-        (LEFT + W - RIGHT) / 2.0,
-        escape(title)
-    );
+/// Title, grid, tick labels and axis labels.
+fn axes(f: &Frame, title: &str, x_label: &str, y_label: &str) -> Scene {
+    let mut s = Scene::new(W, H);
+    s.text((LEFT + W - RIGHT) / 2.0, 24.0, 16.0, Anchor::Middle, title);
     for t in ticks(f.x0, f.x1, 8) {
         let x = f.px(t);
-        let _ = write!(
-            svg,
-            r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{TOP}" stroke="#eee"/><text x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
-            H - BOTTOM,
-            H - BOTTOM + 16.0,
-            fmt_tick(t)
-        );
+        s.line((x, H - BOTTOM), (x, TOP), GRID, 1.0);
+        s.text(x, H - BOTTOM + 16.0, 12.0, Anchor::Middle, &fmt_tick(t));
     }
     for t in ticks(f.y0, f.y1, 6) {
         let y = f.py(t);
-        let _ = write!(
-            svg,
-            r##"<line x1="{LEFT}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#eee"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
-            W - RIGHT,
-            LEFT - 6.0,
-            y + 4.0,
-            fmt_tick(t)
-        );
+        s.line((LEFT, y), (W - RIGHT, y), GRID, 1.0);
+        s.text(LEFT - 6.0, y + 4.0, 12.0, Anchor::End, &fmt_tick(t));
     }
-    let _ = write!(
-        svg,
-        r##"<rect x="{LEFT}" y="{TOP}" width="{:.1}" height="{:.1}" fill="none" stroke="#333"/><text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text><text transform="translate(18,{:.1}) rotate(-90)" text-anchor="middle">{}</text>"##,
-        W - LEFT - RIGHT,
-        H - TOP - BOTTOM,
-        (LEFT + W - RIGHT) / 2.0,
-        H - 12.0,
-        escape(x_label),
-        (TOP + H - BOTTOM) / 2.0,
-        escape(y_label)
-    );
+    s.text((LEFT + W - RIGHT) / 2.0, H - 12.0, 12.0, Anchor::Middle, x_label);
+    let text = y_label.to_string();
+    let (x, y) = (22.0, (TOP + H - BOTTOM) / 2.0);
+    s.push(Shape::Text { x, y, size: 12.0, anchor: Anchor::Middle, vertical: true, color: Color::BLACK, text });
+    s
+}
+
+/// The plot area's border, drawn last so series do not cover it.
+fn border(s: &mut Scene) {
+    s.frame(LEFT, TOP, W - LEFT - RIGHT, H - TOP - BOTTOM, AXIS);
 }
 
 fn fmt_tick(t: f64) -> String {
@@ -105,25 +115,17 @@ fn fmt_tick(t: f64) -> String {
     }
 }
 
-fn legend(svg: &mut String, names: &[String]) {
+fn legend(s: &mut Scene, names: &[String]) {
     let rows = names.len().min(26);
     for (i, name) in names.iter().take(rows).enumerate() {
         let y = TOP + 8.0 + i as f64 * 16.0;
-        let _ = write!(
-            svg,
-            r##"<rect x="{:.1}" y="{:.1}" width="12" height="10" fill="{}"/><text x="{:.1}" y="{:.1}" font-size="11">{}</text>"##,
-            W - RIGHT + 12.0,
-            y - 9.0,
-            COLORS[i % COLORS.len()],
-            W - RIGHT + 30.0,
-            y,
-            escape(name)
-        );
+        s.push(Shape::Rect { x: W - RIGHT + 12.0, y: y - 9.0, w: 12.0, h: 10.0, fill: COLORS[i % COLORS.len()] });
+        s.text(W - RIGHT + 30.0, y, 11.0, Anchor::Start, name);
     }
 }
 
 /// A line chart of named series of (x, y) points.
-pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[(String, Vec<(f64, f64)>)]) -> String {
+pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[(String, Vec<(f64, f64)>)]) -> Scene {
     let pts = series.iter().flat_map(|(_, p)| p.iter()).filter(|(x, y)| x.is_finite() && y.is_finite());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
     for &(x, y) in pts {
@@ -137,61 +139,50 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[(String, 
     }
     let pad = (y1 - y0).max(1e-6) * 0.05;
     let f = Frame { x0, x1: x1.max(x0 + 1.0), y0: y0 - pad, y1: y1 + pad };
-    let mut svg = String::new();
-    axes(&mut svg, &f, title, x_label, y_label);
+    let mut s = axes(&f, title, x_label, y_label);
     for (i, (_, p)) in series.iter().enumerate() {
-        let d: Vec<String> = p
-            .iter()
-            .filter(|(x, y)| x.is_finite() && y.is_finite())
-            .map(|&(x, y)| format!("{:.1},{:.1}", f.px(x), f.py(y)))
-            .collect();
-        let _ = write!(
-            svg,
-            r##"<polyline fill="none" stroke="{}" stroke-width="1.5" points="{}"/>"##,
-            COLORS[i % COLORS.len()],
-            d.join(" ")
-        );
+        let points =
+            p.iter().filter(|(x, y)| x.is_finite() && y.is_finite()).map(|&(x, y)| (f.px(x), f.py(y))).collect();
+        s.push(Shape::Polyline { points, stroke: COLORS[i % COLORS.len()], width: 1.5 });
     }
+    border(&mut s);
     if series.len() > 1 {
-        legend(&mut svg, &series.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>());
+        legend(&mut s, &series.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>());
     }
-    svg.push_str("</svg>\n");
-    svg
+    s
 }
 
 /// A stacked area chart: at each x, the series' values (summing to 1) stacked bottom to top.
-pub fn stacked_area(title: &str, x_label: &str, xs: &[f64], series: &[(String, Vec<f64>)]) -> String {
+pub fn stacked_area(title: &str, x_label: &str, xs: &[f64], series: &[(String, Vec<f64>)]) -> Scene {
     let x0 = xs.first().copied().unwrap_or(0.0);
     let x1 = xs.last().copied().unwrap_or(1.0).max(x0 + 1.0);
     let f = Frame { x0, x1, y0: 0.0, y1: 1.0 };
-    let mut svg = String::new();
-    axes(&mut svg, &f, title, x_label, "probability");
+    let mut s = axes(&f, title, x_label, "probability");
     let mut base = vec![0.0; xs.len()];
     for (i, (_, v)) in series.iter().enumerate() {
         let top: Vec<f64> = base.iter().zip(v).map(|(b, x)| b + x).collect();
-        let mut pts: Vec<String> = Vec::with_capacity(2 * xs.len());
+        let mut points = Vec::with_capacity(4 * xs.len());
         // Mixtures hold between evaluations: draw steps.
         for j in 0..xs.len() {
             let next = xs.get(j + 1).copied().unwrap_or(x1);
-            pts.push(format!("{:.1},{:.1}", f.px(xs[j]), f.py(top[j])));
-            pts.push(format!("{:.1},{:.1}", f.px(next), f.py(top[j])));
+            points.push((f.px(xs[j]), f.py(top[j])));
+            points.push((f.px(next), f.py(top[j])));
         }
         for j in (0..xs.len()).rev() {
             let next = xs.get(j + 1).copied().unwrap_or(x1);
-            pts.push(format!("{:.1},{:.1}", f.px(next), f.py(base[j])));
-            pts.push(format!("{:.1},{:.1}", f.px(xs[j]), f.py(base[j])));
+            points.push((f.px(next), f.py(base[j])));
+            points.push((f.px(xs[j]), f.py(base[j])));
         }
-        let _ =
-            write!(svg, r##"<polygon fill="{}" stroke="none" points="{}"/>"##, COLORS[i % COLORS.len()], pts.join(" "));
+        s.push(Shape::Polygon { points, fill: COLORS[i % COLORS.len()] });
         base = top;
     }
-    legend(&mut svg, &series.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>());
-    svg.push_str("</svg>\n");
-    svg
+    border(&mut s);
+    legend(&mut s, &series.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>());
+    s
 }
 
-/// Renders `training_loss.svg`, `validation_loss.svg` and `mixture.svg` into `run_dir` from its `metrics.jsonl`;
-/// returns the files written.
+/// Renders `training_loss`, `validation_loss` and `mixture`, each as `.svg` and `.png`, into `run_dir` from its
+/// `metrics.jsonl`; returns the files written.
 pub fn render_run(run_dir: &Path) -> Result<Vec<PathBuf>, String> {
     let path = run_dir.join("metrics.jsonl");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
@@ -219,23 +210,23 @@ pub fn render_run(run_dir: &Path) -> Result<Vec<PathBuf>, String> {
     let val = per_arm("val_loss", &|v, i| v.get(i)?.get(1)?.as_f64());
     let mix = per_arm("mixture", &|v, i| v.get(i)?.as_f64());
     let mut written = Vec::new();
-    let mut save = |name: &str, svg: String| -> Result<(), String> {
-        let p = run_dir.join(name);
-        std::fs::write(&p, svg).map_err(|e| format!("writing {}: {e}", p.display()))?;
-        written.push(p);
+    let mut save = |name: &str, scene: Scene| -> Result<(), String> {
+        let png = Canvas::render(&scene, PNG_SCALE).to_png();
+        for (ext, bytes) in [("svg", scene.to_svg().into_bytes()), ("png", png)] {
+            let p = run_dir.join(format!("{name}.{ext}"));
+            std::fs::write(&p, bytes).map_err(|e| format!("writing {}: {e}", p.display()))?;
+            written.push(p);
+        }
         Ok(())
     };
     save(
-        "training_loss.svg",
+        "training_loss",
         line_chart("Training loss", "step", "loss (nats per label token)", &[("train".into(), train)]),
     )?;
     let val_series: Vec<(String, Vec<(f64, f64)>)> =
         val.iter().map(|(n, v)| (n.clone(), steps.iter().copied().zip(v.iter().copied()).collect())).collect();
-    save(
-        "validation_loss.svg",
-        line_chart("Validation loss per arm", "step", "loss (nats per label token)", &val_series),
-    )?;
-    save("mixture.svg", stacked_area("Objective mixture", "step", &steps, &mix))?;
+    save("validation_loss", line_chart("Validation loss per arm", "step", "loss (nats per label token)", &val_series))?;
+    save("mixture", stacked_area("Objective mixture", "step", &steps, &mix))?;
     Ok(written)
 }
 
@@ -251,12 +242,31 @@ mod tests {
     }
 
     #[test]
-    fn charts_are_well_formed_svg() {
-        let svg = line_chart("t <1>", "x", "y", &[("a".into(), vec![(0.0, 1.0), (1.0, 2.0)]), ("b".into(), vec![])]);
+    fn charts_hold_their_series() {
+        let chart = line_chart("t <1>", "x", "y", &[("a".into(), vec![(0.0, 1.0), (1.0, 2.0)]), ("b".into(), vec![])]);
+        let series = chart.shapes.iter().filter(|s| matches!(s, Shape::Polyline { width, .. } if *width == 1.5));
+        assert_eq!(series.count(), 2);
+        let svg = chart.to_svg();
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n") && svg.contains("t &lt;1&gt;"));
-        assert_eq!(svg.matches("<polyline").count(), 2);
         let area =
             stacked_area("m", "step", &[1.0, 2.0], &[("a".into(), vec![0.5, 0.2]), ("b".into(), vec![0.5, 0.8])]);
-        assert_eq!(area.matches("<polygon").count(), 2);
+        assert_eq!(area.shapes.iter().filter(|s| matches!(s, Shape::Polygon { .. })).count(), 2);
+    }
+
+    #[test]
+    fn the_png_shows_the_stacked_areas_in_their_colours() {
+        let xs = [0.0, 10.0];
+        let area = stacked_area("m", "step", &xs, &[("a".into(), vec![0.5, 0.5]), ("b".into(), vec![0.5, 0.5])]);
+        let png = Canvas::render(&area, PNG_SCALE).to_png();
+        let img = decode_rgb(&png).unwrap();
+        assert_eq!((img.width, img.height), ((W * PNG_SCALE) as u32, (H * PNG_SCALE) as u32));
+        let f = Frame { x0: 0.0, x1: 10.0, y0: 0.0, y1: 1.0 };
+        let at = |x: f64, y: f64| img.pixel((f.px(x) * PNG_SCALE) as u32, (f.py(y) * PNG_SCALE) as u32);
+        let rgb = |c: Color| [c.0, c.1, c.2];
+        assert_eq!(at(3.3, 0.2), rgb(COLORS[0]));
+        assert_eq!(at(7.7, 0.8), rgb(COLORS[1]));
+        // The title is drawn: some dark pixels in the band above the plot.
+        let dark = (0..img.width).filter(|&x| img.pixel(x, (16.0 * PNG_SCALE) as u32).iter().all(|&v| v < 100)).count();
+        assert!(dark > 0);
     }
 }
