@@ -93,7 +93,7 @@ impl Canvas {
         self.fill(&pieces, c);
     }
 
-    fn text(&mut self, x: f32, y: f32, size: f32, anchor: Anchor, vertical: bool, c: Color, text: &str) {
+    fn text(&mut self, (x, y): (f32, f32), size: f32, anchor: Anchor, vertical: bool, c: Color, text: &str) {
         let font = font();
         let upem = font.units_per_em().unwrap_or(2048.0);
         let scaled = font.as_scaled(PxScale::from(size * font.height_unscaled() / upem));
@@ -145,7 +145,7 @@ impl Canvas {
                 Shape::Polyline { points, stroke, width } => canvas.stroke(&pts(points), *stroke, s(*width)),
                 Shape::Polygon { points, fill } => canvas.fill(&[pts(points)], *fill),
                 Shape::Text { x, y, size, anchor, vertical, color, text } => {
-                    canvas.text(s(*x), s(*y), s(*size), *anchor, *vertical, *color, text)
+                    canvas.text((s(*x), s(*y)), s(*size), *anchor, *vertical, *color, text)
                 }
             }
         }
