@@ -53,6 +53,181 @@ pub enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Retrieval evaluations (phone book, MQAR, selective copying, story infilling, dictionary QA, perplexity).
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Phone-book lookup: digit accuracy and exact match per book size and number of queries.
+    Phonebook(PhonebookArgs),
+    /// Multi-query associative recall on a checkpoint, or `--train` a fresh model on it (Zoology protocol).
+    Mqar(MqarArgs),
+    /// Selective copying on held-out text in the pre-training format: exact match and token accuracy per span count.
+    SelectiveCopying(SelectiveCopyingArgs),
+    /// Story infilling: pick the blanked paragraph among 4 by length-normalised likelihood (chance 25%).
+    Infill(InfillArgs),
+    /// Dictionary-lookup QA over WordNet glosses: exact match, F1, answer contains label.
+    Dictqa(DictqaArgs),
+    /// Per-token loss and perplexity on the held-out split.
+    Ppl(PplArgs),
+    /// The quick suite: every task at a small size, one table (results in RUN/eval/).
+    All(EvalCommon),
+    /// Results of several runs side by side (RUN/eval/*.json or report files), with a bar chart.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvalCommon {
+    /// A run directory (its latest checkpoint) or one checkpoint directory.
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Also write the report here (it always goes to RUN/eval/TASK.json).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Where the prompt goes: `prefix` (bidirectional prefix; default for runs with prefix-LM objectives) or
+    /// `causal` (teacher-forced after start-of-generation; default for next-token runs).
+    #[arg(long)]
+    pub prompt_style: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PhonebookArgs {
+    #[command(flatten)]
+    pub common: EvalCommon,
+    /// Book sizes, comma separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [20usize, 50])]
+    pub entries: Vec<usize>,
+    /// Numbers asked per question, comma separated (multi format).
+    #[arg(long, value_delimiter = ',', default_values_t = [1usize, 4])]
+    pub queries: Vec<usize>,
+    /// Books of about this many tokens instead of --entries.
+    #[arg(long)]
+    pub book_tokens: Option<usize>,
+    /// Questions per setting.
+    #[arg(long, default_value_t = 16)]
+    pub n: usize,
+    /// `multi` (the paper's: question, book, question; several numbers) or `single` (book, two shots, `Name:`).
+    #[arg(long, default_value = "multi")]
+    pub format: String,
+    /// Repeat the book before the question ("just read twice").
+    #[arg(long)]
+    pub jrt: bool,
+    /// Fine-tune a copy of the model on fresh phone books for this many steps first.
+    #[arg(long, default_value_t = 0)]
+    pub finetune: u64,
+    #[arg(long, default_value_t = 3e-4)]
+    pub finetune_lr: f64,
+    #[arg(long, default_value_t = 8)]
+    pub finetune_batch: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct MqarArgs {
+    /// The checkpoint to evaluate (omit with --train).
+    #[arg(long, required_unless_present = "train")]
+    pub checkpoint: Option<PathBuf>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Sequence lengths, comma separated (paired with --kv-pairs).
+    #[arg(long, value_delimiter = ',', default_values_t = [64usize, 128, 256])]
+    pub seq_len: Vec<usize>,
+    /// Key-value pairs per sequence, comma separated (paired with --seq-len).
+    #[arg(long, value_delimiter = ',', default_values_t = [4usize, 8, 16])]
+    pub kv_pairs: Vec<usize>,
+    /// Test sequences per setting.
+    #[arg(long, default_value_t = 100)]
+    pub n: usize,
+    /// Train a fresh model on MQAR, then evaluate it.
+    #[arg(long)]
+    pub train: bool,
+    /// --train: hawk, gated-ssm, transformer or toy.
+    #[arg(long, default_value = "transformer")]
+    pub arch: String,
+    #[arg(long)]
+    pub bidirectional: bool,
+    #[arg(long, default_value_t = 64)]
+    pub d_model: usize,
+    #[arg(long, default_value_t = 2)]
+    pub layers: usize,
+    /// --train: attention heads (transformer).
+    #[arg(long)]
+    pub heads: Option<usize>,
+    /// --train: vocabulary size (keys from the first half, values from the second).
+    #[arg(long, default_value_t = 256)]
+    pub vocab: usize,
+    #[arg(long, default_value_t = 1500)]
+    pub steps: u64,
+    #[arg(long, default_value_t = 2e-3)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct SelectiveCopyingArgs {
+    #[command(flatten)]
+    pub common: EvalCommon,
+    /// Numbers of spans, comma separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2, 4])]
+    pub spans: Vec<usize>,
+    #[arg(long, default_value_t = 16)]
+    pub n: usize,
+    /// Tokens per sample (default: the run's sequence length).
+    #[arg(long)]
+    pub budget: Option<usize>,
+    /// Repeat the prompt ("just read twice").
+    #[arg(long)]
+    pub jrt: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InfillArgs {
+    #[command(flatten)]
+    pub common: EvalCommon,
+    #[arg(long, default_value_t = 60)]
+    pub n: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct DictqaArgs {
+    #[command(flatten)]
+    pub common: EvalCommon,
+    /// Dictionary entries per context, comma separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [5usize, 20])]
+    pub entries: Vec<usize>,
+    #[arg(long, default_value_t = 16)]
+    pub n: usize,
+    /// Repeat the dictionary before the question ("just read twice").
+    #[arg(long)]
+    pub jrt: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PplArgs {
+    #[command(flatten)]
+    pub common: EvalCommon,
+    /// Most tokens scored, shared between the held-out sources (0 = all).
+    #[arg(long, default_value_t = 32768)]
+    pub max_tokens: usize,
+    /// Tokens per window (default: the run's sequence length).
+    #[arg(long)]
+    pub window: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Run directories (their eval/*.json) or report files.
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
+    /// Directory for eval-compare.svg / .png.
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -9,9 +9,11 @@ pub mod optimizer;
 pub mod plot;
 pub mod reward_model;
 pub mod safetensors;
+pub mod trained;
 pub mod trainer;
 
 pub use config::{Procedure, TrainConfig, DEFAULT_PRESET, RUN_PRESETS};
 pub use grad_clip::clip_global_norm;
 pub use reward_model::{BurnRewardModel, RewardArch, RewardModelConfig};
+pub use trained::TrainedModel;
 pub use trainer::{train, StepMetrics, TrainError, TrainRun};

@@ -4,6 +4,7 @@ mod bench;
 mod config;
 mod controller;
 mod data;
+mod eval;
 mod generate;
 mod model;
 mod preview;
@@ -34,6 +35,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Model(c) => model::run(c),
         Command::Controller(c) => controller::run(c),
         Command::Bench(c) => bench::run(c),
+        Command::Eval(c) => eval::run(c),
     }
 }
 

@@ -181,6 +181,46 @@ pub fn stacked_area(title: &str, x_label: &str, xs: &[f64], series: &[(String, V
     s
 }
 
+/// A horizontal grouped bar chart: one group per category (labels on the left), one bar per series, values on a
+/// shared axis from 0; the legend names the series. Non-finite values leave their bar out.
+pub fn bar_chart(title: &str, categories: &[String], series: &[(String, Vec<f64>)]) -> Scene {
+    const LABELS: f64 = 260.0;
+    let bar = 12.0;
+    let group = bar * series.len().max(1) as f64 + 12.0;
+    let height = TOP + BOTTOM + group * categories.len().max(1) as f64;
+    let (x_left, x_right) = (LABELS, W - RIGHT);
+    let vmax = series.iter().flat_map(|(_, v)| v.iter()).filter(|v| v.is_finite()).fold(0.0f64, |a, &b| a.max(b));
+    let hi = if vmax <= 1.0 { 1.0 } else { vmax * 1.05 };
+    let px = |v: f64| x_left + v / hi * (x_right - x_left);
+    let mut s = Scene::new(W, height);
+    s.text((x_left + x_right) / 2.0, 24.0, 16.0, Anchor::Middle, title);
+    for t in ticks(0.0, hi, 6) {
+        let x = px(t);
+        s.line((x, TOP), (x, height - BOTTOM), GRID, 1.0);
+        s.text(x, height - BOTTOM + 16.0, 12.0, Anchor::Middle, &fmt_tick(t));
+    }
+    for (c, name) in categories.iter().enumerate() {
+        let y0 = TOP + c as f64 * group + 6.0;
+        s.text(x_left - 8.0, y0 + group / 2.0, 11.0, Anchor::End, name);
+        for (k, (_, values)) in series.iter().enumerate() {
+            let v = values.get(c).copied().unwrap_or(f64::NAN);
+            if v.is_finite() {
+                let fill = COLORS[k % COLORS.len()];
+                s.push(Shape::Rect {
+                    x: x_left,
+                    y: y0 + k as f64 * bar,
+                    w: px(v.max(0.0)) - x_left,
+                    h: bar - 2.0,
+                    fill,
+                });
+            }
+        }
+    }
+    s.frame(x_left, TOP, x_right - x_left, height - TOP - BOTTOM, AXIS);
+    legend(&mut s, &series.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>());
+    s
+}
+
 /// Renders `training_loss`, `validation_loss` and `mixture`, each as `.svg` and `.png`, into `run_dir` from its
 /// `metrics.jsonl`; returns the files written.
 pub fn render_run(run_dir: &Path) -> Result<Vec<PathBuf>, String> {
@@ -251,6 +291,14 @@ mod tests {
         let area =
             stacked_area("m", "step", &[1.0, 2.0], &[("a".into(), vec![0.5, 0.2]), ("b".into(), vec![0.5, 0.8])]);
         assert_eq!(area.shapes.iter().filter(|s| matches!(s, Shape::Polygon { .. })).count(), 2);
+    }
+
+    #[test]
+    fn bar_chart_draws_one_bar_per_finite_value() {
+        let cats = vec!["a".to_string(), "b".to_string()];
+        let chart = bar_chart("t", &cats, &[("x".into(), vec![0.5, f64::NAN]), ("y".into(), vec![0.2, 0.9])]);
+        // 3 finite bars + 2 legend swatches.
+        assert_eq!(chart.shapes.iter().filter(|s| matches!(s, Shape::Rect { .. })).count(), 5);
     }
 
     #[test]
