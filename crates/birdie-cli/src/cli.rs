@@ -161,9 +161,9 @@ pub struct MqarArgs {
     /// --train: vocabulary size (keys from the first half, values from the second).
     #[arg(long, default_value_t = 256)]
     pub vocab: usize,
-    #[arg(long, default_value_t = 1500)]
+    #[arg(long, default_value_t = 2000)]
     pub steps: u64,
-    #[arg(long, default_value_t = 2e-3)]
+    #[arg(long, default_value_t = 3e-3)]
     pub lr: f64,
     #[arg(long, default_value_t = 32)]
     pub batch: usize,
