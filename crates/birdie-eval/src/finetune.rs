@@ -114,12 +114,15 @@ pub fn fit(
     Ok((model, losses))
 }
 
+/// Draws one (prompt, answer) text pair.
+pub type TextDraw<'a> = &'a mut dyn FnMut(&mut SampleRng) -> Result<(String, String), EvalError>;
+
 /// Fine-tunes a copy of the evaluator's model on text (prompt, answer) pairs from `draw`.
 pub fn finetune(
     ev: &Evaluator,
     opts: &FinetuneOptions,
     stream: u64,
-    draw: &mut dyn FnMut(&mut SampleRng) -> Result<(String, String), EvalError>,
+    draw: TextDraw,
     progress: Progress,
 ) -> Result<Model, EvalError> {
     let mut tokens = |rng: &mut SampleRng| -> Result<TargetSample, EvalError> {

@@ -154,7 +154,7 @@ impl EvalModel {
                 let (prefix, forced) = self.layout(&s.prompt, s.raw);
                 if prefix.is_empty() || s.target.is_empty() {
                     return Err(ModelError::BadValue {
-                        key: "sample".into(),
+                        key: "sample",
                         value: format!("prefix {} / target {} tokens", prefix.len(), s.target.len()),
                         expected: "a non-empty prefix (prompt or paradigm token) and target".into(),
                     });

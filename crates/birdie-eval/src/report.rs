@@ -93,21 +93,35 @@ fn fmt_value(v: f64) -> String {
     }
 }
 
-/// Rows (task, metric, setting) with one value column per run and the chance level.
-fn rows(runs: &[Vec<EvalReport>]) -> Vec<(String, String, String, Vec<Option<f64>>, f64)> {
-    let mut out: Vec<(String, String, String, Vec<Option<f64>>, f64)> = Vec::new();
+/// One (task, metric, setting) with a value per run and the chance level.
+struct Row {
+    task: String,
+    metric: String,
+    setting: String,
+    values: Vec<Option<f64>>,
+    chance: f64,
+}
+
+fn rows(runs: &[Vec<EvalReport>]) -> Vec<Row> {
+    let mut out: Vec<Row> = Vec::new();
     for (k, reports) in runs.iter().enumerate() {
         for r in reports {
             for m in &r.results {
-                let key = (r.task.clone(), m.metric.clone(), m.setting.clone());
-                let row = match out.iter().position(|(t, me, s, _, _)| (t, me, s) == (&key.0, &key.1, &key.2)) {
-                    Some(i) => i,
-                    None => {
-                        out.push((key.0, key.1, key.2, vec![None; runs.len()], m.chance));
-                        out.len() - 1
-                    }
-                };
-                out[row].3[k] = Some(m.value);
+                let row =
+                    match out.iter().position(|x| x.task == r.task && x.metric == m.metric && x.setting == m.setting) {
+                        Some(i) => i,
+                        None => {
+                            out.push(Row {
+                                task: r.task.clone(),
+                                metric: m.metric.clone(),
+                                setting: m.setting.clone(),
+                                values: vec![None; runs.len()],
+                                chance: m.chance,
+                            });
+                            out.len() - 1
+                        }
+                    };
+                out[row].values[k] = Some(m.value);
             }
         }
     }
@@ -119,9 +133,12 @@ pub fn table(names: &[String], runs: &[Vec<EvalReport>]) -> String {
     let rows = rows(runs);
     let mut cells: Vec<Vec<String>> =
         vec![[vec!["task".into(), "metric".into(), "setting".into()], names.to_vec(), vec!["chance".into()]].concat()];
-    for (t, m, s, v, c) in &rows {
-        let vals = v.iter().map(|x| x.map_or("-".into(), fmt_value));
-        cells.push([vec![t.clone(), m.clone(), s.clone()], vals.collect(), vec![fmt_value(*c)]].concat());
+    for r in &rows {
+        let vals = r.values.iter().map(|x| x.map_or("-".into(), fmt_value));
+        cells.push(
+            [vec![r.task.clone(), r.metric.clone(), r.setting.clone()], vals.collect(), vec![fmt_value(r.chance)]]
+                .concat(),
+        );
     }
     let widths: Vec<usize> =
         (0..cells[0].len()).map(|j| cells.iter().map(|r| r[j].chars().count()).max().unwrap_or(0)).collect();
@@ -145,14 +162,14 @@ pub fn table(names: &[String], runs: &[Vec<EvalReport>]) -> String {
 
 /// A grouped bar chart of the overall (`setting = all`) results, one bar per run, plus chance as a grey bar.
 pub fn bar_chart(names: &[String], runs: &[Vec<EvalReport>]) -> birdie_train::plot::Scene {
-    let rows: Vec<_> = rows(runs).into_iter().filter(|r| r.2 == "all" && r.1 != "perplexity").collect();
-    let categories: Vec<String> = rows.iter().map(|(t, m, ..)| format!("{t} {m}")).collect();
+    let rows: Vec<Row> = rows(runs).into_iter().filter(|r| r.setting == "all" && r.metric != "perplexity").collect();
+    let categories: Vec<String> = rows.iter().map(|r| format!("{} {}", r.task, r.metric)).collect();
     let mut series: Vec<(String, Vec<f64>)> = names
         .iter()
         .enumerate()
-        .map(|(k, n)| (n.clone(), rows.iter().map(|r| r.3[k].unwrap_or(f64::NAN)).collect()))
+        .map(|(k, n)| (n.clone(), rows.iter().map(|r| r.values[k].unwrap_or(f64::NAN)).collect()))
         .collect();
-    series.push(("chance".into(), rows.iter().map(|r| r.4).collect()));
+    series.push(("chance".into(), rows.iter().map(|r| r.chance).collect()));
     birdie_train::plot::bar_chart("Evaluation results", &categories, &series)
 }
 

@@ -41,6 +41,9 @@ fn params(ev: &Evaluator) -> SelectiveCopyingParams {
         .unwrap_or_default()
 }
 
+/// A (prompt, answer) pair of token ids.
+pub type Item = (Vec<u32>, Vec<u32>);
+
 /// (prompt, answer) items for `spans` spans: held-out token streams at seeded offsets, retried on text that cannot
 /// make a sample.
 pub fn items(
@@ -48,7 +51,7 @@ pub fn items(
     spans: usize,
     o: &SelectiveCopyingOptions,
     docs: &[Vec<u32>],
-) -> Result<Vec<(Vec<u32>, Vec<u32>)>, EvalError> {
+) -> Result<Vec<Item>, EvalError> {
     let p = SelectiveCopyingParams { min_spans: spans, max_spans: spans, ..params(ev) };
     let arm = Arm::new(None, 1.0, ObjectiveSpec::SelectiveCopying(p), None, ParadigmPlacement::Prefix)
         .map_err(|e| EvalError::Option(format!("selective copying with {spans} spans: {e}")))?;

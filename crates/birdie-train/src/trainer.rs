@@ -28,7 +28,6 @@ use serde::Serialize;
 use crate::checkpoint::{self, TrainerState};
 use crate::config::TrainConfig;
 use crate::grad_clip::clip_global_norm;
-use crate::reward_model::BurnRewardModel;
 
 /// Non-finite losses in a row that stop the run.
 pub const MAX_BAD_STEPS: usize = 5;
@@ -176,8 +175,8 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
     let mut optim: ModuleOptimizer = crate::optimizer::adamw(&cfg.optimizer);
 
     let mut controller = if cfg.procedure.name.uses_controller() {
-        let rm = BurnRewardModel::new(cfg.reward_model.clone(), kinds.len(), cfg.seed);
-        let c = Controller::new(cfg.controller.clone(), cfg.total_steps, &kinds, &initial, cfg.seed, Box::new(rm))
+        let rm = crate::reward_model::build(cfg.reward_model.clone(), kinds.len(), cfg.seed);
+        let c = Controller::new(cfg.controller.clone(), cfg.total_steps, &kinds, &initial, cfg.seed, rm)
             .map_err(|e| TrainError::Config(e.to_string()))?;
         Some(c)
     } else {

@@ -7,9 +7,9 @@ use std::time::Instant;
 use anyhow::Context;
 use birdie_core::config::preset;
 use birdie_core::controller::simulator::{run_simulation, simulation_config, SimulatedProcess};
-use birdie_core::controller::RewardModel;
 use birdie_core::{Controller, ControllerConfig};
-use birdie_train::{BurnRewardModel, RewardModelConfig};
+use birdie_train::reward_model;
+use birdie_train::RewardModelConfig;
 use serde::Deserialize;
 
 use crate::cli::{ControllerCommand, SimulateArgs};
@@ -70,14 +70,14 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         other => anyhow::bail!("--process {other}: expected birdie or one-best"),
     };
     let k = kinds.len();
-    let model = BurnRewardModel::new(tables.reward_model.clone(), k, args.seed);
+    let model = reward_model::build(tables.reward_model.clone(), k, args.seed);
     let mut controller = Controller::new(
         simulation_config(&tables.controller),
         args.evals as u64,
         &kinds,
         &vec![1.0; k],
         args.seed,
-        Box::new(model),
+        model,
     )?;
     let (reports, reduction) = run_simulation(&process, &mut controller, args.evals, args.seed)?;
     let uniform = process.fixed_mixture_reduction(&vec![1.0 / k as f64; k], args.evals, args.seed);
@@ -151,7 +151,7 @@ fn bench(args: SimulateArgs) -> anyhow::Result<()> {
         .iter()
         .map(|c| history[rows - 1][..k].iter().copied().chain(c.iter().map(|&v| v as f32)).collect())
         .collect();
-    let mut model = BurnRewardModel::new(tables.reward_model.clone(), k, args.seed);
+    let mut model = reward_model::build(tables.reward_model.clone(), k, args.seed);
     let (mut updates, mut trains, mut scores) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..4 {
         let t0 = Instant::now();
@@ -176,7 +176,7 @@ fn bench(args: SimulateArgs) -> anyhow::Result<()> {
         out,
         "reward model: {:?}, {} parameters, {k} arms, {rows} history rows, {} threads",
         tables.reward_model.arch,
-        model.num_params(),
+        reward_model::num_params(&tables.reward_model, k),
         rayon::current_num_threads()
     )?;
     Ok(())

@@ -13,7 +13,10 @@
 //! (the recurrent model's scan states; the Transformer's key/value cache), all candidates as one batch, read at the
 //! candidate row (B6).
 
+mod explicit_model;
+mod explicit_net;
 mod gated_ssm;
+mod matmul;
 mod row_input;
 mod transformer;
 
@@ -25,6 +28,8 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::grad_clip::clip_global_norm;
+pub use explicit_model::ExplicitRewardModel;
+pub use explicit_net::ExplicitNet;
 pub use gated_ssm::GatedSsmRewardNet;
 pub use transformer::TransformerRewardNet;
 
@@ -175,7 +180,33 @@ impl RewardNet {
     }
 }
 
-/// The reward model with its optimiser.
+/// Targets scaled by one common factor so their RMS is `target_rms` (at most ×1000; 0 = raw): the Birdie reward of
+/// small loss changes is tiny (its cubic), and a regression onto values of 10⁻³ barely moves the weights. One factor
+/// for all arms and rows keeps every ranking of candidates the model would make on the raw scale.
+pub fn scale_targets(targets: &[Vec<f32>], target_rms: f64) -> Vec<Vec<f32>> {
+    let n: usize = targets.iter().map(Vec::len).sum();
+    let rms = (targets.iter().flatten().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / n.max(1) as f64).sqrt();
+    let factor = if target_rms > 0.0 && rms > 0.0 { (target_rms / rms).min(1000.0) } else { 1.0 };
+    targets.iter().map(|r| r.iter().map(|&v| ((f64::from(v) * factor) as f32).clamp(-1.0, 1.0)).collect()).collect()
+}
+
+/// The reward model a config asks for: the explicit Gated-SSM model (the default) or the burn Transformer.
+pub fn build(config: RewardModelConfig, arms: usize, seed: u64) -> Box<dyn RewardModel> {
+    match config.arch {
+        RewardArch::GatedSsm => Box::new(ExplicitRewardModel::new(config, arms, seed)),
+        RewardArch::Transformer => Box::new(BurnRewardModel::new(config, arms, seed)),
+    }
+}
+
+/// Parameters of the reward model `config` builds for `arms` arms.
+pub fn num_params(config: &RewardModelConfig, arms: usize) -> usize {
+    match config.arch {
+        RewardArch::GatedSsm => explicit_net::Offsets::new(arms, config.width, config.layers).total,
+        RewardArch::Transformer => BurnRewardModel::new(config.clone(), arms, 0).num_params(),
+    }
+}
+
+/// The reward model on burn (both architectures; the Gated-SSM one is the explicit model's test oracle).
 pub struct BurnRewardModel {
     config: RewardModelConfig,
     arms: usize,
@@ -235,18 +266,6 @@ impl BurnRewardModel {
         self.net().num_params()
     }
 
-    /// Targets scaled by one common factor so their RMS is `target_rms` (at most ×1000): the Birdie reward of small
-    /// loss changes is tiny (its cubic), and a regression onto values of 10⁻³ barely moves the weights. One factor
-    /// for all arms and rows keeps every ranking of candidates the model would make on the raw scale.
-    fn scale_targets(&self, targets: &[Vec<f32>]) -> Vec<Vec<f32>> {
-        let n: usize = targets.iter().map(Vec::len).sum();
-        let rms =
-            (targets.iter().flatten().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / n.max(1) as f64).sqrt();
-        let factor =
-            if self.config.target_rms > 0.0 && rms > 0.0 { (self.config.target_rms / rms).min(1000.0) } else { 1.0 };
-        targets.iter().map(|r| r.iter().map(|&v| ((f64::from(v) * factor) as f32).clamp(-1.0, 1.0)).collect()).collect()
-    }
-
     /// Mean squared error of the current model on a history.
     pub fn mse(&self, history: &[Vec<f32>], targets: &[Vec<f32>]) -> f32 {
         let x = rows_tensor(history, &self.device);
@@ -262,7 +281,7 @@ impl RewardModel for BurnRewardModel {
         if history.is_empty() {
             return TrainSummary::default();
         }
-        let scaled = self.scale_targets(targets);
+        let scaled = scale_targets(targets, self.config.target_rms);
         let x = rows_tensor(history, &self.device);
         let t = rows_tensor(&scaled, &self.device);
         let batch = history_batch(history.len(), &self.device);

@@ -164,3 +164,78 @@ fn reward_model_ranks_candidates_by_the_driving_arm() {
     }
     assert!(last > 0.2, "correlation {last}");
 }
+
+/// The explicit network with the weights of a burn Gated-SSM reward net.
+fn explicit_twin(m: &BurnRewardModel, k: usize, cfg: &RewardModelConfig) -> ExplicitNet {
+    let RewardNet::GatedSsm(net) = m.net() else { panic!("a Gated-SSM net") };
+    let vals = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap();
+    let mat = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
+    let mut e = ExplicitNet::new(k, cfg.width, cfg.layers, &mut || 0.0);
+    let o = e.offsets.clone();
+    let w = cfg.width;
+    let mut put = |at: usize, v: Vec<f32>| e.params[at..at + v.len()].copy_from_slice(&v);
+    put(o.g_loss, vals(net.rows.loss_norm.gamma.val()));
+    put(o.g_act, vals(net.rows.action_norm.gamma.val()));
+    put(o.w_in, mat(net.rows.input.weight.val()));
+    for (b, bo) in net.blocks.iter().zip(&o.blocks) {
+        put(bo.g, vals(b.norm.gamma.val()));
+        let gates = [&b.w_i, &b.w_z, &b.w_o, &b.w_f];
+        let ws: Vec<Vec<f32>> = gates.iter().map(|l| mat(l.weight.val())).collect();
+        let wide: Vec<f32> = (0..w).flat_map(|r| ws.iter().flat_map(move |m| m[r * w..(r + 1) * w].to_vec())).collect();
+        put(bo.w, wide);
+        put(bo.b, gates.iter().flat_map(|l| vals(l.bias.as_ref().unwrap().val())).collect());
+        put(bo.w_out, mat(b.w_out.weight.val()));
+        put(bo.b_out, vals(b.w_out.bias.as_ref().unwrap().val()));
+    }
+    put(o.g_final, vals(net.read_out.norm.gamma.val()));
+    put(o.w_r, mat(net.read_out.out.weight.val()));
+    e
+}
+
+#[test]
+fn the_explicit_model_equals_the_burn_model() {
+    let k = 5;
+    let cfg = RewardModelConfig { iterations: 12, ..small(RewardArch::GatedSsm) };
+    let (xs, ys) = history(k, 10);
+    let mut burn_model = BurnRewardModel::new(cfg.clone(), k, 4);
+    let mut explicit = ExplicitRewardModel::from_net(cfg.clone(), explicit_twin(&burn_model, k, &cfg));
+    let cands: Vec<Vec<f32>> = history(k, 14).0[10..].to_vec();
+    let close = |a: &[Vec<f32>], b: &[Vec<f32>], tol: f32, what: &str| {
+        for (ra, rb) in a.iter().zip(b) {
+            for (x, y) in ra.iter().zip(rb) {
+                assert!((x - y).abs() < tol, "{what}: {ra:?} vs {rb:?}");
+            }
+        }
+    };
+    close(&burn_model.predict(&xs, &cands), &explicit.predict(&xs, &cands), 1e-5, "untrained");
+    // Two updates (the learning-rate phase carries over), then the same predictions and the same weights.
+    for _ in 0..2 {
+        let a = burn_model.train(&xs, &ys);
+        let b = explicit.train(&xs, &ys);
+        assert!((a.final_mse - b.final_mse).abs() < 1e-4 * a.final_mse.max(1e-3), "{a:?} vs {b:?}");
+    }
+    close(&burn_model.predict(&xs, &cands), &explicit.predict(&xs, &cands), 2e-4, "trained");
+    let twin = explicit_twin(&burn_model, k, &cfg);
+    let max_diff = twin.params.iter().zip(&explicit.net().params).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    assert!(max_diff < 1e-3, "weights drifted apart by {max_diff}");
+}
+
+#[test]
+fn the_explicit_model_saves_and_loads() {
+    let k = 4;
+    let (xs, ys) = history(k, 6);
+    let cfg = small(RewardArch::GatedSsm);
+    let mut a = ExplicitRewardModel::new(cfg.clone(), k, 9);
+    a.train(&xs[..4], &ys[..4]);
+    let bytes = a.save();
+    let mut b = ExplicitRewardModel::new(cfg.clone(), k, 123);
+    b.load(&bytes).unwrap();
+    assert_eq!(a.predict(&xs, &xs[..2]), b.predict(&xs, &xs[..2]));
+    a.train(&xs, &ys);
+    b.train(&xs, &ys);
+    assert_eq!(a.predict(&xs, &xs[..2]), b.predict(&xs, &xs[..2]), "training continues identically");
+    assert!(b.load(b"nonsense").is_err());
+    assert!(b.load(&bytes[..40]).unwrap_err().contains("truncated"));
+    let mut other = ExplicitRewardModel::new(RewardModelConfig { width: 16, ..cfg }, k, 1);
+    assert!(other.load(&bytes).unwrap_err().contains("parameters"));
+}

@@ -1,0 +1,146 @@
+//! The default reward model: [`ExplicitNet`] (the paper's Gated-SSM network with hand-written forward and backward
+//! passes) trained exactly as [`super::BurnRewardModel`] trains its burn twin — MSE on the scaled rewards of the whole
+//! history, global-norm clipping, AdamW (burn's: β = (0.9, 0.999), ε = 1e-5, decoupled weight decay) in one fused
+//! loop over the flat parameters, the cyclic learning rate carried across updates.
+
+use birdie_core::controller::{RewardModel, TrainSummary};
+use birdie_core::SampleRng;
+use rand::Rng;
+
+use super::explicit_net::ExplicitNet;
+use super::{scale_targets, RewardModelConfig};
+
+const BETA_1: f32 = 0.9;
+const BETA_2: f32 = 0.999;
+const EPSILON: f32 = 1e-5;
+const MAGIC: &[u8; 8] = b"BRDRWX01";
+
+/// The explicit Gated-SSM reward model with its optimiser state.
+#[derive(Debug, Clone)]
+pub struct ExplicitRewardModel {
+    config: RewardModelConfig,
+    net: ExplicitNet,
+    m: Vec<f32>,
+    v: Vec<f32>,
+    /// AdamW steps taken (bias correction).
+    steps: u64,
+    /// Global training iteration (the cyclic learning rate's phase).
+    iteration: u64,
+}
+
+impl ExplicitRewardModel {
+    /// A freshly initialised model for `arms` arms, seeded by `seed`.
+    pub fn new(config: RewardModelConfig, arms: usize, seed: u64) -> Self {
+        let mut rng = SampleRng::derive(seed, 0x7277_6d78, 0);
+        let net = ExplicitNet::new(arms, config.width, config.layers, &mut || rng.random::<f32>());
+        Self::from_net(config, net)
+    }
+
+    /// A model around given weights (fresh optimiser state).
+    pub fn from_net(config: RewardModelConfig, net: ExplicitNet) -> Self {
+        let n = net.params.len();
+        ExplicitRewardModel { config, net, m: vec![0.0; n], v: vec![0.0; n], steps: 0, iteration: 0 }
+    }
+
+    pub fn net(&self) -> &ExplicitNet {
+        &self.net
+    }
+
+    pub fn num_params(&self) -> usize {
+        self.net.params.len()
+    }
+
+    /// One AdamW step on every parameter with gradient `g` (already clipped).
+    fn adamw(&mut self, g: &[f32], lr: f64) {
+        self.steps += 1;
+        let t = self.steps as i32;
+        let (c1, c2) = (1.0 - BETA_1.powi(t), 1.0 - BETA_2.powi(t));
+        let lr = lr as f32;
+        let keep = 1.0 - lr * self.config.weight_decay as f32;
+        for (((p, m), v), &g) in self.net.params.iter_mut().zip(&mut self.m).zip(&mut self.v).zip(g) {
+            *m = BETA_1 * *m + (1.0 - BETA_1) * g;
+            *v = BETA_2 * *v + (1.0 - BETA_2) * g * g;
+            *p = *p * keep - lr * (*m / c1) / ((*v / c2).sqrt() + EPSILON);
+        }
+    }
+
+    /// Mean squared error of the current model on a history.
+    pub fn mse(&self, history: &[Vec<f32>], targets: &[Vec<f32>]) -> f32 {
+        let y = self.net.forward(&history.concat(), history.len()).y;
+        let t = targets.concat();
+        y.iter().zip(&t).map(|(a, b)| (a - b) * (a - b)).sum::<f32>() / t.len().max(1) as f32
+    }
+}
+
+impl RewardModel for ExplicitRewardModel {
+    fn train(&mut self, history: &[Vec<f32>], targets: &[Vec<f32>]) -> TrainSummary {
+        assert_eq!(history.len(), targets.len(), "history rows and reward rows differ in number");
+        if history.is_empty() {
+            return TrainSummary::default();
+        }
+        let scaled = scale_targets(targets, self.config.target_rms);
+        let (x, t) = (history.concat(), scaled.concat());
+        for _ in 0..self.config.iterations {
+            let lr = self.config.learning_rate(self.iteration);
+            self.iteration += 1;
+            let forward = self.net.forward(&x, history.len());
+            let (_, mut grad) = self.net.backward(&forward, &t);
+            let norm = grad.iter().map(|&g| f64::from(g) * f64::from(g)).sum::<f64>().sqrt();
+            let clip = self.config.grad_clip;
+            if norm.is_finite() && norm > clip && clip > 0.0 {
+                let s = (clip / norm) as f32;
+                grad.iter_mut().for_each(|g| *g *= s);
+            }
+            self.adamw(&grad, lr);
+        }
+        TrainSummary { iterations: self.config.iterations, final_mse: self.mse(history, &scaled) }
+    }
+
+    fn predict(&mut self, history: &[Vec<f32>], candidates: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        let y = self.net.predict(&history.concat(), history.len(), &candidates.concat(), candidates.len());
+        y.chunks(self.net.arms).map(<[f32]>::to_vec).collect()
+    }
+
+    fn save(&self) -> Vec<u8> {
+        let n = self.net.params.len();
+        let mut out = Vec::with_capacity(32 + 12 * n);
+        out.extend_from_slice(MAGIC);
+        for v in [self.iteration, self.steps, n as u64] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        for x in self.net.params.iter().chain(&self.m).chain(&self.v) {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        out
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let header = bytes.get(..32).ok_or("reward model state is truncated")?;
+        if &header[..8] != MAGIC {
+            return Err("not a birdie reward-model state of the explicit Gated-SSM model (bad magic)".into());
+        }
+        let word = |i: usize| u64::from_le_bytes(header[8 + 8 * i..16 + 8 * i].try_into().expect("8 bytes"));
+        let (iteration, steps, n) = (word(0), word(1), word(2) as usize);
+        if n != self.net.params.len() {
+            return Err(format!(
+                "reward model state holds {n} parameters, the configured model has {}",
+                self.net.params.len()
+            ));
+        }
+        let body = &bytes[32..];
+        if body.len() != 12 * n {
+            return Err(format!("reward model state is truncated: {} bytes of {}", body.len(), 12 * n));
+        }
+        let floats: Vec<f32> =
+            body.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
+        self.net.params.copy_from_slice(&floats[..n]);
+        self.m.copy_from_slice(&floats[n..2 * n]);
+        self.v.copy_from_slice(&floats[2 * n..]);
+        self.iteration = iteration;
+        self.steps = steps;
+        Ok(())
+    }
+}

@@ -1,0 +1,474 @@
+//! The paper's Gated-SSM reward network written out by hand (llm.c style): one flat parameter vector, an explicit
+//! forward pass that keeps what the backward pass needs, and an explicit backward pass — the same network as
+//! [`super::GatedSsmRewardNet`] (which serves as the oracle in the parity test), without a tensor framework's
+//! per-operation overhead on these small `[T, W]` shapes. The four gate projections are one `[W → 4W]` product.
+//!
+//! ```text
+//! u   = [RMSNorm(losses)·g_loss | RMSNorm(mixture)·g_act]          rows [T, 2K]
+//! h⁰  = u · W_in                                                    [T, W]
+//! per block:  x̂ = RMSNorm(h)·g;  a = x̂·W_gates + b = [a_i | a_z | a_o | a_f]
+//!             s_t = σ(a_f)_t ⊙ s_{t−1} + σ(a_i)_t ⊙ a_z,t;  m = GeLU(a_o) ⊙ s
+//!             h ← h + m·W_out + b_out
+//! y   = tanh(RMSNorm(h)·g_final · W_r)                              [T, K]
+//! ```
+
+use super::matmul::{matmul, Layout};
+
+const EPS: f32 = 1e-5;
+
+/// Offsets of one block's parameters in the flat vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockOffsets {
+    pub g: usize,
+    /// `[W, 4W]`: the i, z, o, f projections side by side.
+    pub w: usize,
+    pub b: usize,
+    /// `[W, W]`.
+    pub w_out: usize,
+    pub b_out: usize,
+}
+
+/// Offsets of every parameter tensor in the flat vector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offsets {
+    pub g_loss: usize,
+    pub g_act: usize,
+    /// `[2K, W]`.
+    pub w_in: usize,
+    pub blocks: Vec<BlockOffsets>,
+    pub g_final: usize,
+    /// `[W, K]`.
+    pub w_r: usize,
+    pub total: usize,
+}
+
+impl Offsets {
+    pub fn new(k: usize, w: usize, layers: usize) -> Self {
+        let mut at = 0;
+        let mut take = |n: usize| {
+            at += n;
+            at - n
+        };
+        let g_loss = take(k);
+        let g_act = take(k);
+        let w_in = take(2 * k * w);
+        let blocks = (0..layers)
+            .map(|_| BlockOffsets {
+                g: take(w),
+                w: take(w * 4 * w),
+                b: take(4 * w),
+                w_out: take(w * w),
+                b_out: take(w),
+            })
+            .collect();
+        let g_final = take(w);
+        let w_r = take(w * k);
+        Offsets { g_loss, g_act, w_in, blocks, g_final, w_r, total: at }
+    }
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Exact GeLU `x·Φ(x)` and its derivative `Φ(x) + x·φ(x)`.
+fn gelu(x: f32) -> (f32, f32) {
+    let cdf = 0.5 * (1.0 + libm::erff(x * std::f32::consts::FRAC_1_SQRT_2));
+    let pdf = (-0.5 * x * x).exp() * 0.398_942_3;
+    (x * cdf, cdf + x * pdf)
+}
+
+/// `out = x / rms(x) · g` per row of width `n`; `r` gets 1 / rms.
+fn rms_norm(x: &[f32], n: usize, g: &[f32], out: &mut [f32], r: &mut [f32]) {
+    for ((row, o), rr) in x.chunks_exact(n).zip(out.chunks_exact_mut(n)).zip(r.iter_mut()) {
+        let ms = row.iter().map(|v| v * v).sum::<f32>() / n as f32;
+        *rr = 1.0 / (ms + EPS).sqrt();
+        for ((o, &v), &gg) in o.iter_mut().zip(row).zip(g) {
+            *o = v * *rr * gg;
+        }
+    }
+}
+
+/// Backward of [`rms_norm`]: adds to `dx` (when given) and `dg`.
+fn rms_norm_backward(
+    x: &[f32],
+    n: usize,
+    g: &[f32],
+    r: &[f32],
+    dy: &[f32],
+    mut dx: Option<&mut [f32]>,
+    dg: &mut [f32],
+) {
+    for (t, (row, d)) in x.chunks_exact(n).zip(dy.chunks_exact(n)).enumerate() {
+        let rr = r[t];
+        let mut dot = 0.0;
+        for j in 0..n {
+            dot += g[j] * d[j] * row[j];
+            dg[j] += d[j] * row[j] * rr;
+        }
+        if let Some(dx) = dx.as_deref_mut() {
+            let c = rr * rr * rr * dot / n as f32;
+            for j in 0..n {
+                dx[t * n + j] += rr * g[j] * d[j] - row[j] * c;
+            }
+        }
+    }
+}
+
+/// What the backward pass reads from one block's forward pass.
+#[derive(Debug, Clone, Default)]
+struct BlockCache {
+    /// The block's input `[T, W]`.
+    h: Vec<f32>,
+    r: Vec<f32>,
+    xn: Vec<f32>,
+    /// Gate pre-activations `[T, 4W]`.
+    a: Vec<f32>,
+    /// States `[T, W]`.
+    s: Vec<f32>,
+    /// `GeLU(a_o) ⊙ s` `[T, W]`.
+    m: Vec<f32>,
+}
+
+/// The forward pass over a history, kept for the backward pass.
+#[derive(Debug, Clone, Default)]
+pub struct Forward {
+    rows: usize,
+    x: Vec<f32>,
+    r_loss: Vec<f32>,
+    r_act: Vec<f32>,
+    u: Vec<f32>,
+    blocks: Vec<BlockCache>,
+    h_last: Vec<f32>,
+    r_final: Vec<f32>,
+    hn: Vec<f32>,
+    /// Predictions `[T, K]`.
+    pub y: Vec<f32>,
+}
+
+/// The network's shape and parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExplicitNet {
+    pub arms: usize,
+    pub width: usize,
+    pub offsets: Offsets,
+    pub params: Vec<f32>,
+}
+
+impl ExplicitNet {
+    /// Norm gains 1; weights and biases uniform in ±1/√fan_in (burn's `Linear` default), drawn from `uniform`.
+    pub fn new(arms: usize, width: usize, layers: usize, uniform: &mut dyn FnMut() -> f32) -> Self {
+        let o = Offsets::new(arms, width, layers);
+        let mut p = vec![0.0; o.total];
+        let mut fill = |at: usize, len: usize, fan_in: usize| {
+            let bound = 1.0 / (fan_in as f32).sqrt();
+            for v in &mut p[at..at + len] {
+                *v = (2.0 * uniform() - 1.0) * bound;
+            }
+        };
+        fill(o.w_in, 2 * arms * width, 2 * arms);
+        for b in &o.blocks {
+            fill(b.w, 4 * width * width, width);
+            fill(b.b, 4 * width, width);
+            fill(b.w_out, width * width, width);
+            fill(b.b_out, width, width);
+        }
+        fill(o.w_r, width * arms, width);
+        for at in [o.g_loss, o.g_act] {
+            p[at..at + arms].fill(1.0);
+        }
+        for at in o.blocks.iter().map(|b| b.g).chain([o.g_final]) {
+            p[at..at + width].fill(1.0);
+        }
+        ExplicitNet { arms, width, offsets: o, params: p }
+    }
+
+    fn slice(&self, at: usize, len: usize) -> &[f32] {
+        &self.params[at..at + len]
+    }
+
+    /// Rows `[T, 2K]` → the width-W input `h⁰` (and the normalised rows, with their 1/rms).
+    fn embed(&self, x: &[f32], rows: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+        let (k, w, o) = (self.arms, self.width, &self.offsets);
+        let mut u = vec![0.0; rows * 2 * k];
+        let (mut r_loss, mut r_act) = (vec![0.0; rows], vec![0.0; rows]);
+        let mut half = vec![0.0; rows * k];
+        let mut normed = vec![0.0; rows * k];
+        for (part, g, r) in [(0, o.g_loss, &mut r_loss), (1, o.g_act, &mut r_act)] {
+            for t in 0..rows {
+                half[t * k..(t + 1) * k].copy_from_slice(&x[t * 2 * k + part * k..t * 2 * k + (part + 1) * k]);
+            }
+            rms_norm(&half, k, self.slice(g, k), &mut normed, r);
+            for t in 0..rows {
+                u[t * 2 * k + part * k..t * 2 * k + (part + 1) * k].copy_from_slice(&normed[t * k..(t + 1) * k]);
+            }
+        }
+        let mut h = vec![0.0; rows * w];
+        matmul(&mut h, &u, Layout::AsIs, self.slice(o.w_in, 2 * k * w), Layout::AsIs, rows, 2 * k, w, false);
+        (u, r_loss, r_act, h)
+    }
+
+    /// Gate pre-activations `a = x̂·W_gates + b` of `rows` rows.
+    fn gates(&self, b: &BlockOffsets, xn: &[f32], rows: usize) -> Vec<f32> {
+        let w = self.width;
+        let mut a = vec![0.0; rows * 4 * w];
+        let bias = self.slice(b.b, 4 * w);
+        for row in a.chunks_exact_mut(4 * w) {
+            row.copy_from_slice(bias);
+        }
+        matmul(&mut a, xn, Layout::AsIs, self.slice(b.w, 4 * w * w), Layout::AsIs, rows, w, 4 * w, true);
+        a
+    }
+
+    /// `h ← h + m·W_out + b_out`.
+    fn residual(&self, b: &BlockOffsets, h: &mut [f32], m: &[f32], rows: usize) {
+        let w = self.width;
+        let bias = self.slice(b.b_out, w);
+        for row in h.chunks_exact_mut(w) {
+            for (v, &bb) in row.iter_mut().zip(bias) {
+                *v += bb;
+            }
+        }
+        matmul(h, m, Layout::AsIs, self.slice(b.w_out, w * w), Layout::AsIs, rows, w, w, true);
+    }
+
+    /// `tanh(RMSNorm(h)·g_final·W_r)`, with the normalised rows and their 1/rms.
+    fn read_out(&self, h: &[f32], rows: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let (k, w, o) = (self.arms, self.width, &self.offsets);
+        let (mut hn, mut r) = (vec![0.0; rows * w], vec![0.0; rows]);
+        rms_norm(h, w, self.slice(o.g_final, w), &mut hn, &mut r);
+        let mut y = vec![0.0; rows * k];
+        matmul(&mut y, &hn, Layout::AsIs, self.slice(o.w_r, w * k), Layout::AsIs, rows, w, k, false);
+        y.iter_mut().for_each(|v| *v = v.tanh());
+        (hn, r, y)
+    }
+
+    /// The forward pass over history rows `x` (`[T, 2K]` row-major).
+    pub fn forward(&self, x: &[f32], rows: usize) -> Forward {
+        let w = self.width;
+        let (u, r_loss, r_act, mut h) = self.embed(x, rows);
+        let mut blocks = Vec::with_capacity(self.offsets.blocks.len());
+        for b in &self.offsets.blocks {
+            let mut c = BlockCache { h: h.clone(), r: vec![0.0; rows], xn: vec![0.0; rows * w], ..Default::default() };
+            rms_norm(&h, w, self.slice(b.g, w), &mut c.xn, &mut c.r);
+            c.a = self.gates(b, &c.xn, rows);
+            c.s = vec![0.0; rows * w];
+            c.m = vec![0.0; rows * w];
+            for t in 0..rows {
+                let a = &c.a[t * 4 * w..(t + 1) * 4 * w];
+                for j in 0..w {
+                    let prev = if t == 0 { 0.0 } else { c.s[(t - 1) * w + j] };
+                    let s = sigmoid(a[3 * w + j]) * prev + sigmoid(a[j]) * a[w + j];
+                    c.s[t * w + j] = s;
+                    c.m[t * w + j] = gelu(a[2 * w + j]).0 * s;
+                }
+            }
+            self.residual(b, &mut h, &c.m, rows);
+            blocks.push(c);
+        }
+        let (hn, r_final, y) = self.read_out(&h, rows);
+        Forward { rows, x: x.to_vec(), r_loss, r_act, u, blocks, h_last: h, r_final, hn, y }
+    }
+
+    /// Mean squared error of `f`'s predictions against `targets` (`[T, K]`), and its gradient with respect to every
+    /// parameter (same layout as `params`).
+    pub fn backward(&self, f: &Forward, targets: &[f32]) -> (f32, Vec<f32>) {
+        let (k, w, o, rows) = (self.arms, self.width, &self.offsets, f.rows);
+        let mut grad = vec![0.0; o.total];
+        let n = (rows * k) as f32;
+        let mut mse = 0.0;
+        // dL/dp through tanh.
+        let dp: Vec<f32> =
+            f.y.iter()
+                .zip(targets)
+                .map(|(&y, &t)| {
+                    mse += (y - t) * (y - t);
+                    2.0 * (y - t) / n * (1.0 - y * y)
+                })
+                .collect();
+        matmul(&mut grad[o.w_r..o.w_r + w * k], &f.hn, Layout::Transposed, &dp, Layout::AsIs, w, rows, k, false);
+        let mut dhn = vec![0.0; rows * w];
+        matmul(&mut dhn, &dp, Layout::AsIs, self.slice(o.w_r, w * k), Layout::Transposed, rows, k, w, false);
+        let mut dh = vec![0.0; rows * w];
+        let dg_final = &mut grad[o.g_final..o.g_final + w];
+        rms_norm_backward(&f.h_last, w, self.slice(o.g_final, w), &f.r_final, &dhn, Some(&mut dh), dg_final);
+        for (b, c) in o.blocks.iter().zip(&f.blocks).rev() {
+            // Residual branch: h_out = h_in + m·W_out + b_out.
+            matmul(&mut grad[b.w_out..b.w_out + w * w], &c.m, Layout::Transposed, &dh, Layout::AsIs, w, rows, w, false);
+            for row in dh.chunks_exact(w) {
+                for (g, &d) in grad[b.b_out..b.b_out + w].iter_mut().zip(row) {
+                    *g += d;
+                }
+            }
+            let mut dm = vec![0.0; rows * w];
+            matmul(&mut dm, &dh, Layout::AsIs, self.slice(b.w_out, w * w), Layout::Transposed, rows, w, w, false);
+            // Gates and scan, in reverse time.
+            let mut da = vec![0.0; rows * 4 * w];
+            let mut carry = vec![0.0f32; w];
+            for t in (0..rows).rev() {
+                let a = &c.a[t * 4 * w..(t + 1) * 4 * w];
+                let d = &mut da[t * 4 * w..(t + 1) * 4 * w];
+                for j in 0..w {
+                    let (i, z, f_gate) = (sigmoid(a[j]), a[w + j], sigmoid(a[3 * w + j]));
+                    let (o_val, o_grad) = gelu(a[2 * w + j]);
+                    let s = c.s[t * w + j];
+                    let prev = if t == 0 { 0.0 } else { c.s[(t - 1) * w + j] };
+                    let g = dm[t * w + j] * o_val + carry[j];
+                    d[j] = g * z * i * (1.0 - i);
+                    d[w + j] = g * i;
+                    d[2 * w + j] = dm[t * w + j] * s * o_grad;
+                    d[3 * w + j] = g * prev * f_gate * (1.0 - f_gate);
+                    carry[j] = g * f_gate;
+                }
+            }
+            matmul(
+                &mut grad[b.w..b.w + 4 * w * w],
+                &c.xn,
+                Layout::Transposed,
+                &da,
+                Layout::AsIs,
+                w,
+                rows,
+                4 * w,
+                false,
+            );
+            for row in da.chunks_exact(4 * w) {
+                for (g, &d) in grad[b.b..b.b + 4 * w].iter_mut().zip(row) {
+                    *g += d;
+                }
+            }
+            let mut dxn = vec![0.0; rows * w];
+            matmul(&mut dxn, &da, Layout::AsIs, self.slice(b.w, 4 * w * w), Layout::Transposed, rows, 4 * w, w, false);
+            // dh already holds the residual path; add the norm path.
+            rms_norm_backward(&c.h, w, self.slice(b.g, w), &c.r, &dxn, Some(&mut dh), &mut grad[b.g..b.g + w]);
+        }
+        matmul(
+            &mut grad[o.w_in..o.w_in + 2 * k * w],
+            &f.u,
+            Layout::Transposed,
+            &dh,
+            Layout::AsIs,
+            2 * k,
+            rows,
+            w,
+            false,
+        );
+        let mut du = vec![0.0; rows * 2 * k];
+        matmul(&mut du, &dh, Layout::AsIs, self.slice(o.w_in, 2 * k * w), Layout::Transposed, rows, w, 2 * k, false);
+        for (part, g, r) in [(0, o.g_loss, &f.r_loss), (1, o.g_act, &f.r_act)] {
+            let pick = |m: &[f32]| -> Vec<f32> {
+                (0..rows).flat_map(|t| m[t * 2 * k + part * k..t * 2 * k + (part + 1) * k].to_vec()).collect()
+            };
+            rms_norm_backward(&pick(&f.x), k, self.slice(g, k), r, &pick(&du), None, &mut grad[g..g + k]);
+        }
+        (mse / n, grad)
+    }
+
+    /// Predictions `[C, K]` at each candidate row (`[C, 2K]`) one step after the history (`[T, 2K]`, T ≥ 0): the
+    /// history runs once and every candidate continues from its final scan states.
+    pub fn predict(&self, history: &[f32], rows: usize, candidates: &[f32], count: usize) -> Vec<f32> {
+        let w = self.width;
+        let f = (rows > 0).then(|| self.forward(history, rows));
+        let (_, _, _, mut h) = self.embed(candidates, count);
+        for (l, b) in self.offsets.blocks.iter().enumerate() {
+            let (mut xn, mut r) = (vec![0.0; count * w], vec![0.0; count]);
+            rms_norm(&h, w, self.slice(b.g, w), &mut xn, &mut r);
+            let a = self.gates(b, &xn, count);
+            let last = f.as_ref().map(|f| &f.blocks[l].s[(rows - 1) * w..rows * w]);
+            let mut m = vec![0.0; count * w];
+            for (c, row) in a.chunks_exact(4 * w).enumerate() {
+                for j in 0..w {
+                    let prev = last.map_or(0.0, |s| s[j]);
+                    let s = sigmoid(row[3 * w + j]) * prev + sigmoid(row[j]) * row[w + j];
+                    m[c * w + j] = gelu(row[2 * w + j]).0 * s;
+                }
+            }
+            self.residual(b, &mut h, &m, count);
+        }
+        self.read_out(&h, count).2
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(seed: u32) -> ExplicitNet {
+        let mut state = seed;
+        let mut uniform = move || {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 8) as f32 / (1u32 << 24) as f32
+        };
+        let mut n = ExplicitNet::new(3, 8, 2, &mut uniform);
+        // Non-trivial norm gains, so their gradients are tested too.
+        for v in n.params[..n.offsets.w_in].iter_mut() {
+            *v = 0.5 + uniform();
+        }
+        n
+    }
+
+    fn rows(t: usize, width: usize) -> Vec<f32> {
+        (0..t * width).map(|i| ((i * 37 % 23) as f32 / 7.0 - 1.5) * if i % 3 == 0 { 2.0 } else { 0.7 }).collect()
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let n = net(7);
+        let (t, k) = (5, 3);
+        let x = rows(t, 2 * k);
+        let target: Vec<f32> = (0..t * k).map(|i| ((i as f32) * 0.7).sin() * 0.8).collect();
+        let (_, grad) = n.backward(&n.forward(&x, t), &target);
+        let loss = |p: &ExplicitNet| {
+            let y = p.forward(&x, t).y;
+            y.iter().zip(&target).map(|(a, b)| f64::from((a - b) * (a - b))).sum::<f64>() / (t * k) as f64
+        };
+        // Every gain, and a spread of weights and biases of every tensor.
+        let o = &n.offsets;
+        let mut picks: Vec<usize> = (0..o.w_in).collect();
+        for b in &o.blocks {
+            picks.extend([
+                b.g,
+                b.g + 5,
+                b.w,
+                b.w + 13,
+                b.w + 8 * 8 + 3,
+                b.w + 2 * 8 + 1,
+                b.w + 3 * 8 + 7,
+                b.b,
+                b.b + 9,
+            ]);
+            picks.extend([b.b + 17, b.b + 30, b.w_out, b.w_out + 40, b.b_out + 2]);
+        }
+        picks.extend([o.w_in + 4, o.w_in + 30, o.g_final, o.g_final + 6, o.w_r, o.w_r + 20]);
+        for &i in &picks {
+            let h = 5e-3;
+            let (mut plus, mut minus) = (n.clone(), n.clone());
+            plus.params[i] += h;
+            minus.params[i] -= h;
+            let numeric = (loss(&plus) - loss(&minus)) / (2.0 * f64::from(h));
+            let err = (numeric - f64::from(grad[i])).abs();
+            assert!(err < 1e-2 * numeric.abs() + 1e-4, "param {i}: numeric {numeric}, analytic {}", grad[i]);
+        }
+    }
+
+    #[test]
+    fn scoring_from_the_history_state_equals_the_full_forward() {
+        let n = net(3);
+        let (t, k) = (6, 3);
+        let x = rows(t, 2 * k);
+        let cands = rows(4, 2 * k).iter().map(|v| v * 0.3 + 0.1).collect::<Vec<f32>>();
+        let fast = n.predict(&x, t, &cands, 4);
+        for c in 0..4 {
+            let mut all = x.clone();
+            all.extend_from_slice(&cands[c * 2 * k..(c + 1) * 2 * k]);
+            let y = n.forward(&all, t + 1).y;
+            for j in 0..k {
+                assert!((y[t * k + j] - fast[c * k + j]).abs() < 1e-5, "candidate {c} arm {j}");
+            }
+        }
+        // Without history, a candidate is a one-row sequence.
+        let alone = n.predict(&[], 0, &cands[..2 * k], 1);
+        let y = n.forward(&cands[..2 * k], 1).y;
+        assert!(alone.iter().zip(&y).all(|(a, b)| (a - b).abs() < 1e-6));
+    }
+}
