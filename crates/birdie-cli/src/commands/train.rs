@@ -92,7 +92,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     }
     println!("trained {step} steps; final loss {}", last.map_or("-".into(), |m| format!("{:.4}", m.train_loss)));
     println!(
-        "outputs: {} (metrics.jsonl, config.toml, checkpoints/, training_loss.svg, validation_loss.svg, mixture.svg)",
+        "outputs: {} (metrics.jsonl, config.toml, checkpoints/, training_loss, validation_loss and mixture plots as .png and .svg)",
         out_dir.display()
     );
     Ok(())
