@@ -12,6 +12,8 @@
 //! y   = tanh(RMSNorm(h)·g_final · W_r)                              [T, K]
 //! ```
 
+use birdie_models::ops::fast_math::{exp, sigmoid};
+
 use super::matmul::{matmul, Layout};
 
 const EPS: f32 = 1e-5;
@@ -67,14 +69,11 @@ impl Offsets {
     }
 }
 
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
-
 /// GeLU `x·Φ(x)` and its derivative `Φ(x) + x·φ(x)`, with Φ from Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7,
 /// tested against libm's `erf`); one exponential serves both Φ and φ.
+#[inline(always)]
 fn gelu(x: f32) -> (f32, f32) {
-    let e = (-0.5 * x * x).exp();
+    let e = exp(-0.5 * x * x);
     let z = x.abs() * std::f32::consts::FRAC_1_SQRT_2;
     let t = 1.0 / (1.0 + 0.327_591_1 * z);
     let poly = t * (0.254_829_6 + t * (-0.284_496_74 + t * (1.421_413_7 + t * (-1.453_152_1 + t * 1.061_405_4))));
@@ -117,6 +116,46 @@ fn rms_norm_backward(
                 dx[t * n + j] += rr * g[j] * d[j] - row[j] * c;
             }
         }
+    }
+}
+
+/// One row of gates and scan: `s = σ(a_f) ⊙ prev + σ(a_i) ⊙ a_z`, `m = GeLU(a_o) ⊙ s` (a branch-free loop over the
+/// channels, so it vectorises).
+#[inline(always)]
+fn gate_step(a: &[f32], prev: &[f32], s: &mut [f32], m: &mut [f32]) {
+    let w = s.len();
+    let (ai, rest) = a.split_at(w);
+    let (az, rest) = rest.split_at(w);
+    let (ao, af) = rest.split_at(w);
+    let (prev, m) = (&prev[..w], &mut m[..w]);
+    for j in 0..w {
+        let sj = sigmoid(af[j]) * prev[j] + sigmoid(ai[j]) * az[j];
+        s[j] = sj;
+        m[j] = gelu(ao[j]).0 * sj;
+    }
+}
+
+/// Backward of [`gate_step`] for one row: `dm` is dL/dm, `carry` dL/ds flowing back from the next row (updated to
+/// the previous row's); writes dL/da.
+#[inline(always)]
+fn gate_step_backward(a: &[f32], prev: &[f32], s: &[f32], dm: &[f32], carry: &mut [f32], da: &mut [f32]) {
+    let w = s.len();
+    let (ai, rest) = a.split_at(w);
+    let (az, rest) = rest.split_at(w);
+    let (ao, af) = rest.split_at(w);
+    let (di, rest) = da.split_at_mut(w);
+    let (dz, rest) = rest.split_at_mut(w);
+    let (d_o, df) = rest.split_at_mut(w);
+    let (prev, dm, carry) = (&prev[..w], &dm[..w], &mut carry[..w]);
+    for j in 0..w {
+        let (i, f) = (sigmoid(ai[j]), sigmoid(af[j]));
+        let (o_val, o_grad) = gelu(ao[j]);
+        let g = dm[j] * o_val + carry[j];
+        di[j] = g * az[j] * i * (1.0 - i);
+        dz[j] = g * i;
+        d_o[j] = dm[j] * s[j] * o_grad;
+        df[j] = g * prev[j] * f * (1.0 - f);
+        carry[j] = g * f;
     }
 }
 
@@ -259,14 +298,11 @@ impl ExplicitNet {
             c.a = self.gates(b, &c.xn, rows);
             c.s = vec![0.0; rows * w];
             c.m = vec![0.0; rows * w];
+            let zeros = vec![0.0; w];
             for t in 0..rows {
-                let a = &c.a[t * 4 * w..(t + 1) * 4 * w];
-                for j in 0..w {
-                    let prev = if t == 0 { 0.0 } else { c.s[(t - 1) * w + j] };
-                    let s = sigmoid(a[3 * w + j]) * prev + sigmoid(a[j]) * a[w + j];
-                    c.s[t * w + j] = s;
-                    c.m[t * w + j] = gelu(a[2 * w + j]).0 * s;
-                }
+                let (done, now) = c.s.split_at_mut(t * w);
+                let prev = if t == 0 { &zeros[..] } else { &done[(t - 1) * w..] };
+                gate_step(&c.a[t * 4 * w..(t + 1) * 4 * w], prev, &mut now[..w], &mut c.m[t * w..(t + 1) * w]);
             }
             self.residual(b, &mut h, &c.m, rows);
             blocks.push(c);
@@ -325,21 +361,17 @@ impl ExplicitNet {
             // Gates and scan, in reverse time.
             let mut da = vec![0.0; rows * 4 * w];
             let mut carry = vec![0.0f32; w];
+            let zeros = vec![0.0; w];
             for t in (0..rows).rev() {
-                let a = &c.a[t * 4 * w..(t + 1) * 4 * w];
-                let d = &mut da[t * 4 * w..(t + 1) * 4 * w];
-                for j in 0..w {
-                    let (i, z, f_gate) = (sigmoid(a[j]), a[w + j], sigmoid(a[3 * w + j]));
-                    let (o_val, o_grad) = gelu(a[2 * w + j]);
-                    let s = c.s[t * w + j];
-                    let prev = if t == 0 { 0.0 } else { c.s[(t - 1) * w + j] };
-                    let g = dm[t * w + j] * o_val + carry[j];
-                    d[j] = g * z * i * (1.0 - i);
-                    d[w + j] = g * i;
-                    d[2 * w + j] = dm[t * w + j] * s * o_grad;
-                    d[3 * w + j] = g * prev * f_gate * (1.0 - f_gate);
-                    carry[j] = g * f_gate;
-                }
+                let prev = if t == 0 { &zeros[..] } else { &c.s[(t - 1) * w..t * w] };
+                gate_step_backward(
+                    &c.a[t * 4 * w..(t + 1) * 4 * w],
+                    prev,
+                    &c.s[t * w..(t + 1) * w],
+                    &dm[t * w..(t + 1) * w],
+                    &mut carry,
+                    &mut da[t * 4 * w..(t + 1) * 4 * w],
+                );
             }
             matmul(
                 &mut grad[b.w..b.w + 4 * w * w],
@@ -396,12 +428,11 @@ impl ExplicitNet {
             let a = self.gates(b, &xn, count);
             let last = f.as_ref().map(|f| &f.blocks[l].s[(rows - 1) * w..rows * w]);
             let mut m = vec![0.0; count * w];
-            for (c, row) in a.chunks_exact(4 * w).enumerate() {
-                for j in 0..w {
-                    let prev = last.map_or(0.0, |s| s[j]);
-                    let s = sigmoid(row[3 * w + j]) * prev + sigmoid(row[j]) * row[w + j];
-                    m[c * w + j] = gelu(row[2 * w + j]).0 * s;
-                }
+            let zeros = vec![0.0; w];
+            let prev = last.unwrap_or(&zeros);
+            let mut s = vec![0.0; w];
+            for (row, mrow) in a.chunks_exact(4 * w).zip(m.chunks_exact_mut(w)) {
+                gate_step(row, prev, &mut s, mrow);
             }
             self.residual(b, &mut h, &m, count);
         }
@@ -503,5 +534,40 @@ mod tests {
         let alone = n.predict(&[], 0, &cands[..2 * k], 1);
         let y = n.forward(&cands[..2 * k], 1).y;
         assert!(alone.iter().zip(&y).all(|(a, b)| (a - b).abs() < 1e-6));
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    /// Time of the forward and backward passes at the bench's size (`cargo test --release -p birdie-train --lib
+    /// explicit_net::timing -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn pass_times() {
+        let mut s = 1u32;
+        let mut uniform = move || {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (s >> 8) as f32 / (1u32 << 24) as f32
+        };
+        let n = ExplicitNet::new(15, 256, 4, &mut uniform);
+        let (t, k) = (40, 15);
+        let x: Vec<f32> = (0..t * 2 * k).map(|i| (i % 7) as f32 / 7.0).collect();
+        let y: Vec<f32> = (0..t * k).map(|i| (i % 5) as f32 / 10.0).collect();
+        let mut grad = vec![0.0; n.params.len()];
+        let reps = 50;
+        let t0 = std::time::Instant::now();
+        for _ in 0..reps {
+            std::hint::black_box(n.forward(&x, t));
+        }
+        let fwd = t0.elapsed().as_secs_f64() / reps as f64;
+        let f = n.forward(&x, t);
+        let t1 = std::time::Instant::now();
+        for _ in 0..reps {
+            n.backward_into(&f, &y, &mut grad);
+        }
+        let bwd = t1.elapsed().as_secs_f64() / reps as f64;
+        println!("forward {:.2} ms, backward {:.2} ms", fwd * 1e3, bwd * 1e3);
     }
 }

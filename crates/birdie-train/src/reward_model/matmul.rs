@@ -40,6 +40,11 @@ pub fn matmul(
         }
         return;
     }
+    if (a_layout, b_layout) == (Layout::AsIs, Layout::Transposed) {
+        // Products with a transposed weight matrix (the backward pass's dX = dY·Wᵀ): dot products of contiguous rows
+        // beat gemm's packing here (42 vs 26 GFLOP/s at 40 × 1024 × 256, `skinny::timing`).
+        return super::dot_rows::product_nt(c, a, b, m, k, n, accumulate);
+    }
     // Strides (row, column) of op(a) and op(b).
     let (a_rs, a_cs) = match a_layout {
         Layout::AsIs => (k as isize, 1),

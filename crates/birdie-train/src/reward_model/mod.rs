@@ -13,6 +13,7 @@
 //! (the recurrent model's scan states; the Transformer's key/value cache), all candidates as one batch, read at the
 //! candidate row (B6).
 
+mod dot_rows;
 mod explicit_model;
 mod explicit_net;
 mod gated_ssm;
