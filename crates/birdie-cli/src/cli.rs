@@ -83,6 +83,7 @@ pub struct EvalCommon {
     /// A run directory (its latest checkpoint) or one checkpoint directory.
     #[arg(long)]
     pub checkpoint: PathBuf,
+    /// Seed of the generated items (same seed, same items and, on CPU, the same numbers).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Also write the report here (it always goes to RUN/eval/TASK.json).
@@ -119,8 +120,10 @@ pub struct PhonebookArgs {
     /// Fine-tune a copy of the model on fresh phone books for this many steps first.
     #[arg(long, default_value_t = 0)]
     pub finetune: u64,
+    /// Peak learning rate of the fine-tuning (warmup 10%, cosine to 10%).
     #[arg(long, default_value_t = 3e-4)]
     pub finetune_lr: f64,
+    /// Phone books per fine-tuning step.
     #[arg(long, default_value_t = 8)]
     pub finetune_batch: usize,
 }
