@@ -160,9 +160,11 @@ pub fn table(names: &[String], runs: &[Vec<EvalReport>]) -> String {
     out
 }
 
-/// A grouped bar chart of the overall (`setting = all`) results, one bar per run, plus chance as a grey bar.
+/// A grouped bar chart of the overall (`setting = all`) rates — metrics in [0, 1] such as accuracies; losses and
+/// perplexities live on other scales and stay in the table — one bar per run, plus the chance level.
 pub fn bar_chart(names: &[String], runs: &[Vec<EvalReport>]) -> birdie_train::plot::Scene {
-    let rows: Vec<Row> = rows(runs).into_iter().filter(|r| r.setting == "all" && r.metric != "perplexity").collect();
+    let rate = |r: &Row| (0.0..=1.0).contains(&r.chance) && r.values.iter().flatten().all(|v| (0.0..=1.0).contains(v));
+    let rows: Vec<Row> = rows(runs).into_iter().filter(|r| r.setting == "all" && rate(r)).collect();
     let categories: Vec<String> = rows.iter().map(|r| format!("{} {}", r.task, r.metric)).collect();
     let mut series: Vec<(String, Vec<f64>)> = names
         .iter()

@@ -1,6 +1,7 @@
 //! `birdie eval …`: runs one task (or the quick suite) on a checkpoint, prints its table with chance levels and
 //! writes the JSON report to RUN/eval/TASK.json (and `--json`); `eval compare` puts several runs side by side.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -42,15 +43,15 @@ fn open(c: &EvalCommon) -> anyhow::Result<Evaluator> {
 
 /// Prints the report and writes it to RUN/eval/TASK.json and `json`.
 fn finish(r: &EvalReport, run_dir: Option<&Path>, json: Option<&PathBuf>, started: Instant) -> anyhow::Result<()> {
-    print!("{}", report::table(&["value".into()], &[vec![r.clone()]]));
-    println!("{}: {} items, {:.1} s", r.task, r.n, started.elapsed().as_secs_f64());
+    write!(std::io::stdout(), "{}", report::table(&["value".into()], &[vec![r.clone()]]))?;
+    writeln!(std::io::stdout(), "{}: {} items, {:.1} s", r.task, r.n, started.elapsed().as_secs_f64())?;
     let mut paths: Vec<PathBuf> = json.cloned().into_iter().collect();
     if let Some(d) = run_dir {
         paths.push(d.join("eval").join(format!("{}.json", r.task)));
     }
     for p in paths {
         r.write(&p).map_err(anyhow::Error::msg)?;
-        println!("wrote {}", p.display());
+        writeln!(std::io::stdout(), "wrote {}", p.display())?;
     }
     Ok(())
 }
@@ -148,8 +149,8 @@ pub fn run(command: EvalCommand) -> anyhow::Result<()> {
                     ..r.clone()
                 })
                 .collect();
-            print!("{}", report::table(&["value".into()], &[overall]));
-            println!("{} tasks, {:.1} s", reports.len(), started.elapsed().as_secs_f64());
+            write!(std::io::stdout(), "{}", report::table(&["value".into()], &[overall]))?;
+            writeln!(std::io::stdout(), "{} tasks, {:.1} s", reports.len(), started.elapsed().as_secs_f64())?;
             let dir = run_dir(&c).map(|d| d.join("eval")).or_else(|| c.json.clone());
             let Some(dir) = dir else {
                 bail!("{}: no run directory to write eval/ into; pass --json DIR", c.checkpoint.display())
@@ -158,7 +159,11 @@ pub fn run(command: EvalCommand) -> anyhow::Result<()> {
                 let p = dir.join(format!("{}.json", r.task));
                 r.write(&p).map_err(anyhow::Error::msg)?;
             }
-            println!("wrote {}/*.json (per-setting results; `birdie eval compare` reads them)", dir.display());
+            writeln!(
+                std::io::stdout(),
+                "wrote {}/*.json (per-setting results; `birdie eval compare` reads them)",
+                dir.display()
+            )?;
             Ok(())
         }
         EvalCommand::Compare(a) => compare(a),
@@ -192,7 +197,7 @@ fn mqar_command(a: MqarArgs, started: Instant) -> anyhow::Result<()> {
         })?;
         b.finish_and_clear();
         if let (Some(f), Some(l)) = (losses.first(), losses.last()) {
-            println!("trained {} steps: loss {f:.3} → {l:.3}", losses.len());
+            writeln!(std::io::stdout(), "trained {} steps: loss {f:.3} → {l:.3}", losses.len())?;
         }
         return finish(&r, None, a.json.as_ref(), started);
     }
@@ -215,7 +220,7 @@ fn compare(a: CompareArgs) -> anyhow::Result<()> {
         let name = if p.is_file() { p.file_stem() } else { p.file_name() };
         names.push(name.map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string()));
     }
-    print!("{}", report::table(&names, &runs));
+    write!(std::io::stdout(), "{}", report::table(&names, &runs))?;
     let scene = report::bar_chart(&names, &runs);
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let svg = a.out.join("eval-compare.svg");
@@ -223,6 +228,6 @@ fn compare(a: CompareArgs) -> anyhow::Result<()> {
     std::fs::write(&svg, scene.to_svg()).with_context(|| format!("writing {}", svg.display()))?;
     let raster = birdie_train::plot::Canvas::render(&scene, birdie_train::plot::PNG_SCALE).to_png();
     std::fs::write(&png, raster).with_context(|| format!("writing {}", png.display()))?;
-    println!("wrote {} and {}", svg.display(), png.display());
+    writeln!(std::io::stdout(), "wrote {} and {}", svg.display(), png.display())?;
     Ok(())
 }
