@@ -30,7 +30,7 @@ fn simulate(process: &SimulatedProcess, evals: usize, seed: u64) -> (Vec<UpdateR
 }
 
 #[test]
-#[ignore = "about 9 minutes on 2 cores"]
+#[ignore = "about 7 minutes on 2 cores"]
 fn beats_the_uniform_mixture_on_the_specified_process_for_4_of_5_seeds() {
     let process = SimulatedProcess::birdie(&kinds());
     let mut wins = 0;
