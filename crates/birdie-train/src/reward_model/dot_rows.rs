@@ -154,32 +154,3 @@ mod tests {
         assert!(c.iter().zip(&naive(&a, &b, m, k, n)).all(|(x, y)| (x - y).abs() < 1e-3), "two threads");
     }
 }
-
-#[cfg(test)]
-mod timing {
-    use super::super::matmul::{matmul, Layout};
-    use super::*;
-
-    /// GFLOP/s of `dX = dY · Wᵀ` at the reward network's sizes, and of gemm on a plain `A · B` of the same size
-    /// (`cargo test --release -p birdie-train --lib dot_rows::timing -- --ignored --nocapture`).
-    #[test]
-    #[ignore]
-    fn product_speed() {
-        for &(m, k, n) in &[(40, 1024, 256), (40, 256, 256)] {
-            let (a, b) = (vec![0.5f32; m * k], vec![0.25f32; k * n]);
-            let mut c = vec![0.0f32; m * n];
-            let reps = 200;
-            let mut time = |f: &mut dyn FnMut(&mut [f32])| {
-                let t0 = std::time::Instant::now();
-                for _ in 0..reps {
-                    f(&mut c);
-                }
-                t0.elapsed().as_secs_f64() / reps as f64
-            };
-            let ours = time(&mut |c| product_nt(c, &a, &b, m, k, n, false));
-            let gemm = time(&mut |c| matmul(c, &a, Layout::AsIs, &b, Layout::AsIs, m, k, n, false));
-            let flops = 2.0 * (m * n * k) as f64;
-            println!("{m}×{k}×{n}: A·Bᵀ {:.0} GFLOP/s, gemm A·B {:.0} GFLOP/s", flops / ours / 1e9, flops / gemm / 1e9);
-        }
-    }
-}

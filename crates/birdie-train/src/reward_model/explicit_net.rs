@@ -536,38 +536,3 @@ mod tests {
         assert!(alone.iter().zip(&y).all(|(a, b)| (a - b).abs() < 1e-6));
     }
 }
-
-#[cfg(test)]
-mod timing {
-    use super::*;
-
-    /// Time of the forward and backward passes at the bench's size (`cargo test --release -p birdie-train --lib
-    /// explicit_net::timing -- --ignored --nocapture`).
-    #[test]
-    #[ignore]
-    fn pass_times() {
-        let mut s = 1u32;
-        let mut uniform = move || {
-            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (s >> 8) as f32 / (1u32 << 24) as f32
-        };
-        let n = ExplicitNet::new(15, 256, 4, &mut uniform);
-        let (t, k) = (40, 15);
-        let x: Vec<f32> = (0..t * 2 * k).map(|i| (i % 7) as f32 / 7.0).collect();
-        let y: Vec<f32> = (0..t * k).map(|i| (i % 5) as f32 / 10.0).collect();
-        let mut grad = vec![0.0; n.params.len()];
-        let reps = 50;
-        let t0 = std::time::Instant::now();
-        for _ in 0..reps {
-            std::hint::black_box(n.forward(&x, t));
-        }
-        let fwd = t0.elapsed().as_secs_f64() / reps as f64;
-        let f = n.forward(&x, t);
-        let t1 = std::time::Instant::now();
-        for _ in 0..reps {
-            n.backward_into(&f, &y, &mut grad);
-        }
-        let bwd = t1.elapsed().as_secs_f64() / reps as f64;
-        println!("forward {:.2} ms, backward {:.2} ms", fwd * 1e3, bwd * 1e3);
-    }
-}
