@@ -9,6 +9,7 @@ use birdie_models::{Model, SequenceBatch};
 use birdie_train::clip_global_norm;
 use birdie_train::config::OptimizerConfig;
 use birdie_train::optimizer::adamw;
+use birdie_train::trainer::sequence_batch;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 
@@ -71,16 +72,7 @@ fn training_batch(lm: &EvalModel, samples: &[TargetSample], conv_width: usize) -
             }
         }
     }
-    SequenceBatch::new(
-        &packed.input_ids,
-        &packed.label_ids,
-        &packed.segment_ids,
-        &packed.attention_mask,
-        packed.batch_size,
-        packed.seq_len,
-        conv_width,
-        &Device::flex().autodiff(),
-    )
+    sequence_batch(&packed, conv_width, &Device::flex().autodiff())
 }
 
 /// Trains `model` (on an autodiff device) on samples from `draw` (seeded per step from (`opts.seed`, `stream`, step)); returns the model and

@@ -9,7 +9,8 @@
 //! Whatever a model may see bidirectionally is the prompt only: targets are never in the prefix.
 
 use birdie_core::packing::Batcher;
-use birdie_models::{Model, ModelError, SequenceBatch};
+use birdie_models::{Model, ModelError};
+use birdie_train::trainer::sequence_batch;
 use burn::prelude::*;
 
 /// Where the prompt goes (see the module documentation).
@@ -131,6 +132,8 @@ impl EvalModel {
         let mut order: Vec<usize> = (0..samples.len()).collect();
         order.sort_by_key(|&i| samples[i].prompt.len() + samples[i].target.len());
         let mut out: Vec<Option<Scored>> = vec![None; samples.len()];
+        // Tokens teacher-forced before each sample's target (the causal style's prompt).
+        let mut forced_len = vec![0; samples.len()];
         let mut i = 0;
         while i < order.len() {
             // Rows of the longest sample in this group; the group grows while the logits fit `max_logits`.
@@ -148,7 +151,6 @@ impl EvalModel {
             self.check_length(seq)?;
             let group = &order[i..j];
             let mut batcher = Batcher::new(group.len(), seq, self.start_of_generation);
-            let mut forced_len = vec![0; samples.len()];
             for &k in group {
                 let s = &samples[k];
                 let (prefix, forced) = self.layout(&s.prompt, s.raw);
@@ -164,16 +166,7 @@ impl EvalModel {
                 batcher.add(&prefix, &label, k).expect("each sample fits a row of the group's length");
             }
             let packed = batcher.take();
-            let batch = SequenceBatch::new(
-                &packed.input_ids,
-                &packed.label_ids,
-                &packed.segment_ids,
-                &packed.attention_mask,
-                packed.batch_size,
-                packed.seq_len,
-                self.model.conv_width(),
-                &self.device,
-            );
+            let batch = sequence_batch(&packed, self.model.conv_width(), &self.device);
             let logits = self.model.forward(&batch).into_data().try_to_vec::<f32>().expect("f32 logits");
             for seg in &packed.segments {
                 let s = &samples[seg.arm];

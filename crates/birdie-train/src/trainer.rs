@@ -102,7 +102,8 @@ pub fn procedure_arms(config: &TrainConfig) -> Result<Vec<Arm>, TrainError> {
     }
 }
 
-fn sequence_batch(b: &PackedBatch, conv_width: usize, device: &Device) -> SequenceBatch {
+/// The model inputs of a packed batch.
+pub fn sequence_batch(b: &PackedBatch, conv_width: usize, device: &Device) -> SequenceBatch {
     SequenceBatch::new(
         &b.input_ids,
         &b.label_ids,
