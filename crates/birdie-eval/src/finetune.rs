@@ -7,7 +7,7 @@ use birdie_core::packing::{Batcher, IGNORE_INDEX};
 use birdie_core::SampleRng;
 use birdie_models::{Model, SequenceBatch};
 use birdie_train::clip_global_norm;
-use birdie_train::config::OptimizerConfig;
+use birdie_train::config::{warmup_cosine, OptimizerConfig};
 use birdie_train::optimizer::adamw;
 use birdie_train::trainer::sequence_batch;
 use burn::optim::GradientsParams;
@@ -37,12 +37,7 @@ impl Default for FinetuneOptions {
 impl FinetuneOptions {
     /// Warmup over the first 10% of the steps, cosine decay to 10% of `lr` at the end.
     pub fn learning_rate(&self, step: u64) -> f64 {
-        let warm = (self.steps / 10).max(1);
-        if step < warm {
-            return self.lr * (step + 1) as f64 / warm as f64;
-        }
-        let t = (step - warm) as f64 / self.steps.saturating_sub(warm).max(1) as f64;
-        self.lr * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * t.min(1.0)).cos()))
+        warmup_cosine(self.lr, (self.steps / 10).max(1), self.steps, 0.1, step)
     }
 }
 

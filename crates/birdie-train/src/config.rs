@@ -316,21 +316,24 @@ impl TrainConfig {
     /// The learning rate at `step` (0-based): linear warm-up to `lr`, then cosine to `min_lr_ratio · lr` at
     /// `total_steps`.
     pub fn learning_rate(&self, step: u64) -> f64 {
-        let lr = self.optimizer.lr;
-        let warm = self.schedule.warmup_steps;
-        if step < warm {
-            return lr * (step + 1) as f64 / warm as f64;
-        }
-        let span = self.total_steps.saturating_sub(warm).max(1) as f64;
-        let t = ((step - warm) as f64 / span).min(1.0);
-        let min = lr * self.schedule.min_lr_ratio;
-        min + (lr - min) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+        warmup_cosine(self.optimizer.lr, self.schedule.warmup_steps, self.total_steps, self.schedule.min_lr_ratio, step)
     }
 
     /// The config as TOML with every default written out.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a config serialises")
     }
+}
+
+/// Linear warmup to `peak` over `warmup` steps, then cosine decay to `peak · min_ratio` at step `total`.
+pub fn warmup_cosine(peak: f64, warmup: u64, total: u64, min_ratio: f64, step: u64) -> f64 {
+    if step < warmup {
+        return peak * (step + 1) as f64 / warmup as f64;
+    }
+    let span = total.saturating_sub(warmup).max(1) as f64;
+    let t = ((step - warmup) as f64 / span).min(1.0);
+    let min = peak * min_ratio;
+    min + (peak - min) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
 }
 
 #[cfg(test)]
