@@ -31,6 +31,17 @@ fn bar(task: &str) -> ProgressBar {
     b
 }
 
+/// Runs `f` with a progress bar fed by its (done, total) callback.
+fn with_bar<T>(task: &str, f: impl FnOnce(&mut dyn FnMut(usize, usize)) -> T) -> T {
+    let b = bar(task);
+    let out = f(&mut |d, t| {
+        b.set_length(t as u64);
+        b.set_position(d as u64);
+    });
+    b.finish_and_clear();
+    out
+}
+
 fn open(c: &EvalCommon) -> anyhow::Result<Evaluator> {
     let style = match c.prompt_style.as_deref() {
         None => None,
@@ -80,12 +91,7 @@ pub fn run(command: EvalCommand) -> anyhow::Result<()> {
                     seed: a.common.seed,
                 },
             };
-            let b = bar("phonebook");
-            let r = phonebook::run(&mut ev, &o, &mut |d, t| {
-                b.set_length(t as u64);
-                b.set_position(d as u64);
-            })?;
-            b.finish_and_clear();
+            let r = with_bar("phonebook", |p| phonebook::run(&mut ev, &o, p))?;
             finish(&r, run_dir(&a.common).as_deref(), a.common.json.as_ref(), started)
         }
         EvalCommand::Mqar(a) => mqar_command(a, started),
@@ -93,44 +99,24 @@ pub fn run(command: EvalCommand) -> anyhow::Result<()> {
             let ev = open(&a.common)?;
             let o =
                 SelectiveCopyingOptions { spans: a.spans, n: a.n, budget: a.budget, jrt: a.jrt, seed: a.common.seed };
-            let b = bar("selective-copying");
-            let r = selective_copying::run(&ev, &o, &mut |d, t| {
-                b.set_length(t as u64);
-                b.set_position(d as u64);
-            })?;
-            b.finish_and_clear();
+            let r = with_bar("selective-copying", |p| selective_copying::run(&ev, &o, p))?;
             finish(&r, run_dir(&a.common).as_deref(), a.common.json.as_ref(), started)
         }
         EvalCommand::Infill(a) => {
             let ev = open(&a.common)?;
-            let b = bar("infill");
-            let r = infill::run(&ev, &InfillOptions { n: a.n, seed: a.common.seed }, &mut |d, t| {
-                b.set_length(t as u64);
-                b.set_position(d as u64);
-            })?;
-            b.finish_and_clear();
+            let r = with_bar("infill", |p| infill::run(&ev, &InfillOptions { n: a.n, seed: a.common.seed }, p))?;
             finish(&r, run_dir(&a.common).as_deref(), a.common.json.as_ref(), started)
         }
         EvalCommand::Dictqa(a) => {
             let ev = open(&a.common)?;
             let o = DictQaOptions { entries: a.entries, n: a.n, jrt: a.jrt, seed: a.common.seed };
-            let b = bar("dictqa");
-            let r = dictqa::run(&ev, &o, &mut |d, t| {
-                b.set_length(t as u64);
-                b.set_position(d as u64);
-            })?;
-            b.finish_and_clear();
+            let r = with_bar("dictqa", |p| dictqa::run(&ev, &o, p))?;
             finish(&r, run_dir(&a.common).as_deref(), a.common.json.as_ref(), started)
         }
         EvalCommand::Ppl(a) => {
             let ev = open(&a.common)?;
             let o = PplOptions { max_tokens: a.max_tokens, window: a.window, seed: a.common.seed };
-            let b = bar("ppl");
-            let r = ppl::run(&ev, &o, &mut |d, t| {
-                b.set_length(t as u64);
-                b.set_position(d as u64);
-            })?;
-            b.finish_and_clear();
+            let r = with_bar("ppl", |p| ppl::run(&ev, &o, p))?;
             finish(&r, run_dir(&a.common).as_deref(), a.common.json.as_ref(), started)
         }
         EvalCommand::All(c) => {
@@ -190,12 +176,7 @@ fn mqar_command(a: MqarArgs, started: Instant) -> anyhow::Result<()> {
         let fit = FinetuneOptions { steps: a.steps, batch_size: a.batch, lr: a.lr, seed: a.seed };
         let o =
             MqarOptions { settings, n: a.n, seed: a.seed, train: Some(MqarTrain { model, vocab_size: a.vocab, fit }) };
-        let b = bar("mqar --train");
-        let (r, losses) = mqar::run_train(&o, &mut |d, t| {
-            b.set_length(t as u64);
-            b.set_position(d as u64);
-        })?;
-        b.finish_and_clear();
+        let (r, losses) = with_bar("mqar --train", |p| mqar::run_train(&o, p))?;
         if let (Some(f), Some(l)) = (losses.first(), losses.last()) {
             writeln!(std::io::stdout(), "trained {} steps: loss {f:.3} → {l:.3}", losses.len())?;
         }
