@@ -113,21 +113,8 @@ pub fn product_nt(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: us
 
 #[cfg(test)]
 mod tests {
+    use super::super::matmul::tests::{naive, transpose};
     use super::*;
-
-    fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
-        let mut c = vec![0.0; m * n];
-        for i in 0..m {
-            for j in 0..n {
-                c[i * n + j] = (0..k).map(|p| f64::from(a[i * k + p]) * f64::from(b[p * n + j])).sum::<f64>() as f32;
-            }
-        }
-        c
-    }
-
-    fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-        (0..cols).flat_map(|j| (0..rows).map(move |i| x[i * cols + j])).collect()
-    }
 
     #[test]
     fn kernels_match_the_naive_product_on_every_tail() {

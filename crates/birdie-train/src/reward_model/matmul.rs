@@ -83,20 +83,21 @@ pub fn matmul(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
+    /// `a · b` by the definition, accumulated in f64.
+    pub(in crate::reward_model) fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
         let mut c = vec![0.0; m * n];
         for i in 0..m {
             for j in 0..n {
-                c[i * n + j] = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
+                c[i * n + j] = (0..k).map(|p| f64::from(a[i * k + p]) * f64::from(b[p * n + j])).sum::<f64>() as f32;
             }
         }
         c
     }
 
-    fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    pub(in crate::reward_model) fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
         (0..cols).flat_map(|j| (0..rows).map(move |i| x[i * cols + j])).collect()
     }
 

@@ -86,20 +86,27 @@ fn trained_model_tells_candidates_apart_b6() {
     assert!(score(&p[0]) > score(&p[1]), "the mixture rich in the good arm scores higher: {p:?}");
 }
 
-#[test]
-fn save_and_load_restore_weights_optimiser_and_phase() {
+/// Saves a trained model, loads the bytes into a differently seeded one, and checks that both predict alike and
+/// keep training alike and that garbage is refused; returns the bytes and the loaded model.
+fn check_save_and_load<M: RewardModel>(make: impl Fn(u64) -> M) -> (Vec<u8>, M) {
     let k = 4;
     let (xs, ys) = history(k, 6);
-    let mut a = BurnRewardModel::new(small(RewardArch::GatedSsm), k, 9);
+    let mut a = make(9);
     a.train(&xs[..4], &ys[..4]);
     let bytes = a.save();
-    let mut b = BurnRewardModel::new(small(RewardArch::GatedSsm), k, 123);
+    let mut b = make(123);
     b.load(&bytes).unwrap();
     assert_eq!(a.predict(&xs, &xs[..2]), b.predict(&xs, &xs[..2]));
     a.train(&xs, &ys);
     b.train(&xs, &ys);
     assert_eq!(a.predict(&xs, &xs[..2]), b.predict(&xs, &xs[..2]), "training continues identically");
     assert!(b.load(b"nonsense").is_err());
+    (bytes, b)
+}
+
+#[test]
+fn save_and_load_restore_weights_optimiser_and_phase() {
+    let (bytes, mut b) = check_save_and_load(|seed| BurnRewardModel::new(small(RewardArch::GatedSsm), 4, seed));
     assert!(b.load(&bytes[..30]).is_err());
 }
 
@@ -222,20 +229,9 @@ fn the_explicit_model_equals_the_burn_model() {
 
 #[test]
 fn the_explicit_model_saves_and_loads() {
-    let k = 4;
-    let (xs, ys) = history(k, 6);
     let cfg = small(RewardArch::GatedSsm);
-    let mut a = ExplicitRewardModel::new(cfg.clone(), k, 9);
-    a.train(&xs[..4], &ys[..4]);
-    let bytes = a.save();
-    let mut b = ExplicitRewardModel::new(cfg.clone(), k, 123);
-    b.load(&bytes).unwrap();
-    assert_eq!(a.predict(&xs, &xs[..2]), b.predict(&xs, &xs[..2]));
-    a.train(&xs, &ys);
-    b.train(&xs, &ys);
-    assert_eq!(a.predict(&xs, &xs[..2]), b.predict(&xs, &xs[..2]), "training continues identically");
-    assert!(b.load(b"nonsense").is_err());
+    let (bytes, mut b) = check_save_and_load(|seed| ExplicitRewardModel::new(cfg.clone(), 4, seed));
     assert!(b.load(&bytes[..40]).unwrap_err().contains("truncated"));
-    let mut other = ExplicitRewardModel::new(RewardModelConfig { width: 16, ..cfg }, k, 1);
+    let mut other = ExplicitRewardModel::new(RewardModelConfig { width: 16, ..cfg }, 4, 1);
     assert!(other.load(&bytes).unwrap_err().contains("parameters"));
 }
