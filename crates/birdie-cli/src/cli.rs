@@ -305,12 +305,16 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Synthetic process: birdie (the controller issue's, over the birdie preset's first 15 arms) or one-best
-    /// (one arm helps every arm).
+    /// (one arm helps every arm, a tenth of the noise).
     #[arg(long, default_value = "birdie")]
     pub process: String,
     /// A TOML file with [controller] and [reward_model] tables (defaults otherwise).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Weight arms by objective kind when scoring candidates, as training does (simulations weight every arm
+    /// alike, like their total-loss metric).
+    #[arg(long)]
+    pub class_normalisation: bool,
     /// Time one update (reward-model training + scoring) with 15 arms and 40 history rows instead.
     #[arg(long)]
     pub bench: bool,

@@ -71,14 +71,9 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     };
     let k = kinds.len();
     let model = reward_model::build(tables.reward_model.clone(), k, args.seed);
-    let mut controller = Controller::new(
-        simulation_config(&tables.controller),
-        args.evals as u64,
-        &kinds,
-        &vec![1.0; k],
-        args.seed,
-        model,
-    )?;
+    let mut config = simulation_config(&tables.controller);
+    config.class_normalisation = args.class_normalisation;
+    let mut controller = Controller::new(config, args.evals as u64, &kinds, &vec![1.0; k], args.seed, model)?;
     let (reports, reduction) = run_simulation(&process, &mut controller, args.evals, args.seed)?;
     let uniform = process.fixed_mixture_reduction(&vec![1.0 / k as f64; k], args.evals, args.seed);
     let (_, best) = process.best_fixed(args.evals, args.seed, 2000);
@@ -151,13 +146,48 @@ fn bench(args: SimulateArgs) -> anyhow::Result<()> {
         .iter()
         .map(|c| history[rows - 1][..k].iter().copied().chain(c.iter().map(|&v| v as f32)).collect())
         .collect();
-    let mut model = reward_model::build(tables.reward_model.clone(), k, args.seed);
+    let config = &tables.reward_model;
+    let (update, train, score) = time_updates(config, &history, &targets, &cand_rows, args.seed);
+    let iterations = config.iterations.max(1) as f64;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "update: {:.0} ms", update * 1e3)?;
+    writeln!(
+        out,
+        "train: {:.2} ms per iteration ({iterations} iterations on {:.0}% of the {rows} history rows each)",
+        train * 1e3 / iterations,
+        100.0 * config.row_keep
+    )?;
+    writeln!(out, "scoring: {:.1} ms ({} candidates)", score * 1e3, cand_rows.len())?;
+    if config.row_keep < 1.0 {
+        let every_row = RewardModelConfig { row_keep: 1.0, ..config.clone() };
+        let (update, ..) = time_updates(&every_row, &history, &targets, &cand_rows, args.seed);
+        writeln!(out, "update training on every row (row_keep = 1): {:.0} ms", update * 1e3)?;
+    }
+    writeln!(
+        out,
+        "reward model: {:?}, {} parameters, {k} arms, {rows} history rows, {} threads",
+        config.arch,
+        reward_model::num_params(config, k),
+        rayon::current_num_threads()
+    )?;
+    Ok(())
+}
+
+/// Median seconds of (update, training, scoring) over four updates of a fresh model on the same history.
+fn time_updates(
+    config: &RewardModelConfig,
+    history: &[Vec<f32>],
+    targets: &[Vec<f32>],
+    candidates: &[Vec<f32>],
+    seed: u64,
+) -> (f64, f64, f64) {
+    let mut model = reward_model::build(config.clone(), history[0].len() / 2, seed);
     let (mut updates, mut trains, mut scores) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..4 {
         let t0 = Instant::now();
-        model.train(&history, &targets);
+        model.train(history, targets);
         let t1 = Instant::now();
-        let _ = model.predict(&history, &cand_rows);
+        let _ = model.predict(history, candidates);
         let t2 = Instant::now();
         trains.push((t1 - t0).as_secs_f64());
         scores.push((t2 - t1).as_secs_f64());
@@ -167,17 +197,5 @@ fn bench(args: SimulateArgs) -> anyhow::Result<()> {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let iterations = tables.reward_model.iterations.max(1) as f64;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "update: {:.0} ms", median(&mut updates) * 1e3)?;
-    writeln!(out, "train: {:.2} ms per iteration ({} iterations)", median(&mut trains) * 1e3 / iterations, iterations)?;
-    writeln!(out, "scoring: {:.1} ms ({} candidates)", median(&mut scores) * 1e3, cand_rows.len())?;
-    writeln!(
-        out,
-        "reward model: {:?}, {} parameters, {k} arms, {rows} history rows, {} threads",
-        tables.reward_model.arch,
-        reward_model::num_params(&tables.reward_model, k),
-        rayon::current_num_threads()
-    )?;
-    Ok(())
+    (median(&mut updates), median(&mut trains), median(&mut scores))
 }

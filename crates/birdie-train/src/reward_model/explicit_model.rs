@@ -1,7 +1,7 @@
 //! The default reward model: [`ExplicitNet`] (the paper's Gated-SSM network with hand-written forward and backward
-//! passes) trained exactly as [`super::BurnRewardModel`] trains its burn twin — MSE on the scaled rewards of the whole
-//! history, global-norm clipping, AdamW (burn's: β = (0.9, 0.999), ε = 1e-5, decoupled weight decay) in one fused
-//! loop over the flat parameters, the cyclic learning rate carried across updates.
+//! passes) trained exactly as [`super::BurnRewardModel`] trains its burn twin — MSE on the scaled rewards of each
+//! iteration's subset of the history rows, global-norm clipping, AdamW (burn's: β = (0.9, 0.999), ε = 1e-5, decoupled
+//! weight decay) in one fused loop over the flat parameters, the cyclic learning rate carried across updates.
 
 use birdie_core::controller::{RewardModel, TrainSummary};
 use birdie_core::SampleRng;
@@ -9,12 +9,15 @@ use rand::Rng;
 use rayon::prelude::*;
 
 use super::explicit_net::ExplicitNet;
-use super::{scale_targets, RewardModelConfig};
+use super::{gather, scale_targets, training_rows, RewardModelConfig};
 
 const BETA_1: f32 = 0.9;
 const BETA_2: f32 = 0.999;
 const EPSILON: f32 = 1e-5;
-const MAGIC: &[u8; 8] = b"BRDRWX01";
+/// State format: magic, then iteration, AdamW steps, training-row seed and parameter count as u64, then parameters and
+/// both moments as f32 (all little-endian). Version 1 had no seed (the loading model keeps its own).
+const MAGIC: &[u8; 8] = b"BRDRWX02";
+const MAGIC_V1: &[u8; 8] = b"BRDRWX01";
 
 /// Σ x² of a chunk, in eight f32 lanes (vectorisable), then f64.
 fn sum_of_squares(x: &[f32]) -> f64 {
@@ -40,6 +43,8 @@ pub struct ExplicitRewardModel {
     steps: u64,
     /// Global training iteration (the cyclic learning rate's phase).
     iteration: u64,
+    /// Seed of the training-row subsets.
+    seed: u64,
 }
 
 impl ExplicitRewardModel {
@@ -47,13 +52,13 @@ impl ExplicitRewardModel {
     pub fn new(config: RewardModelConfig, arms: usize, seed: u64) -> Self {
         let mut rng = SampleRng::derive(seed, 0x7277_6d78, 0);
         let net = ExplicitNet::new(arms, config.width, config.layers, &mut || rng.random::<f32>());
-        Self::from_net(config, net)
+        Self::from_net(config, net, seed)
     }
 
-    /// A model around given weights (fresh optimiser state).
-    pub fn from_net(config: RewardModelConfig, net: ExplicitNet) -> Self {
+    /// A model around given weights (fresh optimiser state); `seed` seeds the training-row subsets.
+    pub fn from_net(config: RewardModelConfig, net: ExplicitNet, seed: u64) -> Self {
         let n = net.params.len();
-        ExplicitRewardModel { config, net, m: vec![0.0; n], v: vec![0.0; n], steps: 0, iteration: 0 }
+        ExplicitRewardModel { config, net, m: vec![0.0; n], v: vec![0.0; n], steps: 0, iteration: 0, seed }
     }
 
     pub fn net(&self) -> &ExplicitNet {
@@ -107,12 +112,13 @@ impl RewardModel for ExplicitRewardModel {
             return TrainSummary::default();
         }
         let scaled = scale_targets(targets, self.config.target_rms);
-        let (x, t) = (history.concat(), scaled.concat());
         let mut grad = vec![0.0; self.net.params.len()];
         for _ in 0..self.config.iterations {
             let lr = self.config.learning_rate(self.iteration);
+            let picked = training_rows(self.config.row_keep, self.seed, self.iteration, history.len());
             self.iteration += 1;
-            let forward = self.net.forward(&x, history.len());
+            let (x, t) = (gather(history, &picked), gather(&scaled, &picked));
+            let forward = self.net.forward(&x, picked.len());
             self.net.backward_into(&forward, &t, &mut grad);
             let norm = grad.par_chunks(1 << 16).map(sum_of_squares).sum::<f64>().sqrt();
             let clip = self.config.grad_clip;
@@ -132,9 +138,9 @@ impl RewardModel for ExplicitRewardModel {
 
     fn save(&self) -> Vec<u8> {
         let n = self.net.params.len();
-        let mut out = Vec::with_capacity(32 + 12 * n);
+        let mut out = Vec::with_capacity(40 + 12 * n);
         out.extend_from_slice(MAGIC);
-        for v in [self.iteration, self.steps, n as u64] {
+        for v in [self.iteration, self.steps, self.seed, n as u64] {
             out.extend_from_slice(&v.to_le_bytes());
         }
         for x in self.net.params.iter().chain(&self.m).chain(&self.v) {
@@ -144,19 +150,23 @@ impl RewardModel for ExplicitRewardModel {
     }
 
     fn load(&mut self, bytes: &[u8]) -> Result<(), String> {
-        let header = bytes.get(..32).ok_or("reward model state is truncated")?;
-        if &header[..8] != MAGIC {
-            return Err("not a birdie reward-model state of the explicit Gated-SSM model (bad magic)".into());
-        }
+        let magic = bytes.get(..8).ok_or("reward model state is truncated")?;
+        let words = match magic {
+            m if m == MAGIC => 4,
+            m if m == MAGIC_V1 => 3,
+            _ => return Err("not a birdie reward-model state of the explicit Gated-SSM model (bad magic)".into()),
+        };
+        let header = bytes.get(..8 + 8 * words).ok_or("reward model state is truncated")?;
         let word = |i: usize| u64::from_le_bytes(header[8 + 8 * i..16 + 8 * i].try_into().expect("8 bytes"));
-        let (iteration, steps, n) = (word(0), word(1), word(2) as usize);
+        let (iteration, steps) = (word(0), word(1));
+        let (seed, n) = if words == 4 { (word(2), word(3) as usize) } else { (self.seed, word(2) as usize) };
         if n != self.net.params.len() {
             return Err(format!(
                 "reward model state holds {n} parameters, the configured model has {}",
                 self.net.params.len()
             ));
         }
-        let body = &bytes[32..];
+        let body = &bytes[header.len()..];
         if body.len() != 12 * n {
             return Err(format!("reward model state is truncated: {} bytes of {}", body.len(), 12 * n));
         }
@@ -167,6 +177,7 @@ impl RewardModel for ExplicitRewardModel {
         self.v.copy_from_slice(&floats[2 * n..]);
         self.iteration = iteration;
         self.steps = steps;
+        self.seed = seed;
         Ok(())
     }
 }

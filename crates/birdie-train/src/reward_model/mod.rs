@@ -26,6 +26,7 @@ use birdie_models::SequenceBatch;
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::grad_clip::clip_global_norm;
@@ -72,6 +73,11 @@ pub struct RewardModelConfig {
     /// RMS the training targets are scaled to (one factor for the whole history; 0 = raw rewards).
     #[serde(default = "d_target_rms")]
     pub target_rms: f64,
+    /// Share of the history rows each training iteration trains on: a fresh seeded subset every iteration, in the
+    /// recorded order (1 = every row every time, the reference's training). With a short history a recurrent net
+    /// otherwise fits each reward by the row's position and learns little about the mixture (docs/controller.md).
+    #[serde(default = "d_row_keep")]
+    pub row_keep: f64,
     /// Longest history (rows) the model is built for (the Transformer's positions).
     #[serde(default = "d_max_rows")]
     pub max_rows: usize,
@@ -101,6 +107,9 @@ fn d_grad_clip() -> f64 {
 fn d_target_rms() -> f64 {
     0.3
 }
+fn d_row_keep() -> f64 {
+    0.5
+}
 fn d_max_rows() -> usize {
     2049
 }
@@ -117,6 +126,7 @@ impl Default for RewardModelConfig {
             weight_decay: d_weight_decay(),
             grad_clip: d_grad_clip(),
             target_rms: d_target_rms(),
+            row_keep: d_row_keep(),
             max_rows: d_max_rows(),
         }
     }
@@ -136,6 +146,9 @@ impl RewardModelConfig {
                 "reward_model.heads = {}: expected a divisor of width = {} leaving an even head width",
                 self.heads, self.width
             ));
+        }
+        if !(self.row_keep > 0.0 && self.row_keep <= 1.0) {
+            return Err(format!("reward_model.row_keep = {}: expected a share in (0, 1]", self.row_keep));
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(format!("reward_model.lr = {}: expected a positive number", self.lr));
@@ -191,6 +204,29 @@ pub fn scale_targets(targets: &[Vec<f32>], target_rms: f64) -> Vec<Vec<f32>> {
     targets.iter().map(|r| r.iter().map(|&v| ((f64::from(v) * factor) as f32).clamp(-1.0, 1.0)).collect()).collect()
 }
 
+/// Stream of the reward models' row-subset draws.
+const ROW_SUBSET_STREAM: u64 = 0x726f_7773;
+
+/// The history rows (of `rows`) that global training iteration `iteration` trains on, in the recorded order: each
+/// kept with probability `keep`, drawn from (`seed`, iteration); all of them when the draw keeps none.
+pub fn training_rows(keep: f64, seed: u64, iteration: u64, rows: usize) -> Vec<usize> {
+    if keep >= 1.0 || rows == 0 {
+        return (0..rows).collect();
+    }
+    let mut rng = birdie_core::SampleRng::derive(seed, ROW_SUBSET_STREAM, iteration);
+    let kept: Vec<usize> = (0..rows).filter(|_| rng.random::<f64>() < keep).collect();
+    if kept.is_empty() {
+        (0..rows).collect()
+    } else {
+        kept
+    }
+}
+
+/// The rows `picked` of `m`, concatenated.
+fn gather(m: &[Vec<f32>], picked: &[usize]) -> Vec<f32> {
+    picked.iter().flat_map(|&r| m[r].iter().copied()).collect()
+}
+
 /// The reward model a config asks for: the explicit Gated-SSM model (the default) or the burn Transformer.
 pub fn build(config: RewardModelConfig, arms: usize, seed: u64) -> Box<dyn RewardModel> {
     match config.arch {
@@ -216,6 +252,8 @@ pub struct BurnRewardModel {
     optim: ModuleOptimizer,
     /// Global training iteration (the cyclic learning rate's phase).
     iteration: u64,
+    /// Seed of the training-row subsets.
+    seed: u64,
 }
 
 impl std::fmt::Debug for BurnRewardModel {
@@ -226,9 +264,13 @@ impl std::fmt::Debug for BurnRewardModel {
 
 /// Row-major `[1, rows, width]` tensor of equal-length rows.
 fn rows_tensor(rows: &[Vec<f32>], device: &Device) -> Tensor<3> {
+    rows_tensor_of(rows, &(0..rows.len()).collect::<Vec<_>>(), device)
+}
+
+/// [`rows_tensor`] of the rows `picked`.
+fn rows_tensor_of(rows: &[Vec<f32>], picked: &[usize], device: &Device) -> Tensor<3> {
     let width = rows.first().map_or(0, Vec::len);
-    let flat: Vec<f32> = rows.iter().flat_map(|r| r.iter().copied()).collect();
-    Tensor::<3>::from_data(TensorData::new(flat, [1, rows.len(), width]), device)
+    Tensor::<3>::from_data(TensorData::new(gather(rows, picked), [1, picked.len(), width]), device)
 }
 
 /// The one-sequence batch of a history of `rows` rows (causal, no resets after the start).
@@ -255,7 +297,7 @@ impl BurnRewardModel {
             )),
         };
         let optim = AdamWConfig::new().with_weight_decay(config.weight_decay as f32).init();
-        BurnRewardModel { config, arms, device, net: Some(net), optim, iteration: 0 }
+        BurnRewardModel { config, arms, device, net: Some(net), optim, iteration: 0, seed }
     }
 
     fn net(&self) -> &RewardNet {
@@ -283,14 +325,15 @@ impl RewardModel for BurnRewardModel {
             return TrainSummary::default();
         }
         let scaled = scale_targets(targets, self.config.target_rms);
-        let x = rows_tensor(history, &self.device);
-        let t = rows_tensor(&scaled, &self.device);
-        let batch = history_batch(history.len(), &self.device);
         for _ in 0..self.config.iterations {
             let lr = self.config.learning_rate(self.iteration);
+            let picked = training_rows(self.config.row_keep, self.seed, self.iteration, history.len());
             self.iteration += 1;
+            let (x, t) =
+                (rows_tensor_of(history, &picked, &self.device), rows_tensor_of(&scaled, &picked, &self.device));
+            let batch = history_batch(picked.len(), &self.device);
             let net = self.net.take().expect("reward net present");
-            let loss = (net.forward(x.clone(), &batch) - t.clone()).powi_scalar(2).mean();
+            let loss = (net.forward(x, &batch) - t).powi_scalar(2).mean();
             let mut grads = GradientsParams::from_grads(loss.backward(), &net);
             clip_global_norm(&mut grads, &net, self.config.grad_clip);
             self.net = Some(self.optim.step(lr, net, grads));
@@ -332,8 +375,9 @@ impl RewardModel for BurnRewardModel {
         let model = self.net().clone().into_record().into_bytes().expect("serialise the reward model").to_vec();
         let optim = self.optim.to_record().into_bytes().expect("serialise the reward model's optimiser").to_vec();
         let mut out = Vec::with_capacity(model.len() + optim.len() + 32);
-        out.extend_from_slice(b"BRDRWM01");
+        out.extend_from_slice(b"BRDRWM02");
         out.extend_from_slice(&self.iteration.to_le_bytes());
+        out.extend_from_slice(&self.seed.to_le_bytes());
         out.extend_from_slice(&(model.len() as u64).to_le_bytes());
         out.extend_from_slice(&model);
         out.extend_from_slice(&optim);
@@ -341,14 +385,20 @@ impl RewardModel for BurnRewardModel {
     }
 
     fn load(&mut self, bytes: &[u8]) -> Result<(), String> {
-        let header = bytes.get(..24).ok_or("reward model state is truncated")?;
-        if &header[..8] != b"BRDRWM01" {
-            return Err("not a birdie reward-model state (bad magic)".into());
-        }
-        let iteration = u64::from_le_bytes(header[8..16].try_into().expect("8 bytes"));
-        let model_len = u64::from_le_bytes(header[16..24].try_into().expect("8 bytes")) as usize;
-        let model = bytes.get(24..24 + model_len).ok_or("reward model state is truncated")?;
-        let optim = &bytes[24 + model_len..];
+        // Version 2: magic, iteration, row-order seed, weights' length; version 1 had no seed.
+        let words = match bytes.get(..8).ok_or("reward model state is truncated")? {
+            b"BRDRWM02" => 3,
+            b"BRDRWM01" => 2,
+            _ => return Err("not a birdie reward-model state (bad magic)".into()),
+        };
+        let end = 8 + 8 * words;
+        let header = bytes.get(..end).ok_or("reward model state is truncated")?;
+        let word = |i: usize| u64::from_le_bytes(header[8 + 8 * i..16 + 8 * i].try_into().expect("8 bytes"));
+        let iteration = word(0);
+        let seed = if words == 3 { word(1) } else { self.seed };
+        let model_len = word(words - 1) as usize;
+        let model = bytes.get(end..end + model_len).ok_or("reward model state is truncated")?;
+        let optim = &bytes[end + model_len..];
         let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(model.to_vec()))
             .map_err(|e| format!("reward model weights: {e:?}"))?;
         // Load into a copy: a failure leaves the model as it was.
@@ -360,6 +410,7 @@ impl RewardModel for BurnRewardModel {
         self.net = Some(net);
         self.optim = fresh.load_record(optim_record);
         self.iteration = iteration;
+        self.seed = seed;
         Ok(())
     }
 }

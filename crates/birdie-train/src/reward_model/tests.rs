@@ -115,6 +115,10 @@ fn config_errors_name_the_key() {
     let c: RewardModelConfig = toml::from_str("arch = \"transformer\"\nheads = 3").unwrap();
     assert!(c.validate().unwrap_err().contains("reward_model.heads"));
     assert!(toml::from_str::<RewardModelConfig>("hidden = 3").is_err());
+    for bad in ["row_keep = 0.0", "row_keep = 1.5"] {
+        let c: RewardModelConfig = toml::from_str(bad).unwrap();
+        assert!(c.validate().unwrap_err().contains("reward_model.row_keep"), "{bad}");
+    }
     let d: RewardModelConfig = toml::from_str("").unwrap();
     assert_eq!(d, RewardModelConfig::default());
 }
@@ -205,7 +209,7 @@ fn the_explicit_model_equals_the_burn_model() {
     let cfg = RewardModelConfig { iterations: 12, ..small(RewardArch::GatedSsm) };
     let (xs, ys) = history(k, 10);
     let mut burn_model = BurnRewardModel::new(cfg.clone(), k, 4);
-    let mut explicit = ExplicitRewardModel::from_net(cfg.clone(), explicit_twin(&burn_model, k, &cfg));
+    let mut explicit = ExplicitRewardModel::from_net(cfg.clone(), explicit_twin(&burn_model, k, &cfg), 4);
     let cands: Vec<Vec<f32>> = history(k, 14).0[10..].to_vec();
     let close = |a: &[Vec<f32>], b: &[Vec<f32>], tol: f32, what: &str| {
         for (ra, rb) in a.iter().zip(b) {
@@ -234,4 +238,19 @@ fn the_explicit_model_saves_and_loads() {
     assert!(b.load(&bytes[..40]).unwrap_err().contains("truncated"));
     let mut other = ExplicitRewardModel::new(RewardModelConfig { width: 16, ..cfg }, 4, 1);
     assert!(other.load(&bytes).unwrap_err().contains("parameters"));
+}
+
+#[test]
+fn each_iteration_trains_on_a_fresh_seeded_subset_of_the_rows_in_order() {
+    let subsets: Vec<Vec<usize>> = (0..40).map(|it| training_rows(0.5, 7, it, 10)).collect();
+    for s in &subsets {
+        assert!(!s.is_empty() && s.windows(2).all(|w| w[0] < w[1]) && s.iter().all(|&r| r < 10), "{s:?}");
+    }
+    let mean = subsets.iter().map(Vec::len).sum::<usize>() as f64 / 40.0;
+    assert!((3.5..6.5).contains(&mean), "about half the rows: {mean}");
+    assert!(subsets.windows(2).any(|w| w[0] != w[1]), "a new subset every iteration");
+    assert_eq!(subsets[2], training_rows(0.5, 7, 2, 10), "drawn from (seed, iteration) alone");
+    assert!((0..40).any(|it| subsets[it as usize] != training_rows(0.5, 8, it, 10)), "another seed, other subsets");
+    assert_eq!(training_rows(1.0, 7, 2, 10), (0..10).collect::<Vec<_>>(), "every row when keeping all");
+    assert!((0..50).all(|it| !training_rows(0.01, 7, it, 3).is_empty()), "never empty");
 }
