@@ -35,6 +35,7 @@ fn bad_controller_configs_are_errors() {
         ("[controller]\ntop_n = 0\n", "controller.top_n"),
         ("[controller]\ntopn = 3\n", "topn"),
         ("[reward_model]\nwidth = 0\n", "reward_model.width"),
+        ("[reward_model]\nrow_keep = 0.0\n", "reward_model.row_keep"),
     ] {
         std::fs::write(&cfg, text).unwrap();
         let out = Command::cargo_bin("birdie")
