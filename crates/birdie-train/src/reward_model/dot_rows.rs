@@ -7,7 +7,7 @@
 const PARALLEL_WORK: usize = 1 << 20;
 
 #[inline(always)]
-pub(super) fn madd<const FMA: bool>(a: f32, b: f32, acc: f32) -> f32 {
+fn madd<const FMA: bool>(a: f32, b: f32, acc: f32) -> f32 {
     if FMA {
         a.mul_add(b, acc)
     } else {
@@ -66,7 +66,7 @@ unsafe fn nt_rows_avx2(c: &mut [f32], a: &[f32], b: &[f32], k: usize, n: usize, 
     nt_rows::<true>(c, a, b, k, n, accumulate)
 }
 
-pub(super) fn has_avx2_fma() -> bool {
+fn has_avx2_fma() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")

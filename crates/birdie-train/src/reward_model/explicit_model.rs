@@ -9,7 +9,7 @@ use rand::Rng;
 use rayon::prelude::*;
 
 use super::explicit_net::ExplicitNet;
-use super::{gather, scale_targets, training_rows, RewardModelConfig};
+use super::{gather, read_state_header, scale_targets, training_rows, RewardModelConfig};
 
 const BETA_1: f32 = 0.9;
 const BETA_2: f32 = 0.999;
@@ -150,23 +150,16 @@ impl RewardModel for ExplicitRewardModel {
     }
 
     fn load(&mut self, bytes: &[u8]) -> Result<(), String> {
-        let magic = bytes.get(..8).ok_or("reward model state is truncated")?;
-        let words = match magic {
-            m if m == MAGIC => 4,
-            m if m == MAGIC_V1 => 3,
-            _ => return Err("not a birdie reward-model state of the explicit Gated-SSM model (bad magic)".into()),
-        };
-        let header = bytes.get(..8 + 8 * words).ok_or("reward model state is truncated")?;
-        let word = |i: usize| u64::from_le_bytes(header[8 + 8 * i..16 + 8 * i].try_into().expect("8 bytes"));
-        let (iteration, steps) = (word(0), word(1));
-        let (seed, n) = if words == 4 { (word(2), word(3) as usize) } else { (self.seed, word(2) as usize) };
+        let (version, words, body) =
+            read_state_header(bytes, &[(MAGIC, 4), (MAGIC_V1, 3)], " of the explicit Gated-SSM model")?;
+        let (iteration, steps) = (words[0], words[1]);
+        let (seed, n) = if version == 0 { (words[2], words[3] as usize) } else { (self.seed, words[2] as usize) };
         if n != self.net.params.len() {
             return Err(format!(
                 "reward model state holds {n} parameters, the configured model has {}",
                 self.net.params.len()
             ));
         }
-        let body = &bytes[header.len()..];
         if body.len() != 12 * n {
             return Err(format!("reward model state is truncated: {} bytes of {}", body.len(), 12 * n));
         }

@@ -227,6 +227,25 @@ fn gather(m: &[Vec<f32>], picked: &[usize]) -> Vec<f32> {
     picked.iter().flat_map(|&r| m[r].iter().copied()).collect()
 }
 
+/// The header of a saved reward-model state: which of `versions` (magic, number of u64 header words) it is, its
+/// words, and the bytes after them.
+fn read_state_header<'a>(
+    bytes: &'a [u8],
+    versions: &[(&[u8; 8], usize)],
+    what: &str,
+) -> Result<(usize, Vec<u64>, &'a [u8]), String> {
+    let magic = bytes.get(..8).ok_or("reward model state is truncated")?;
+    let (version, &(_, words)) = versions
+        .iter()
+        .enumerate()
+        .find(|(_, (m, _))| magic == m.as_slice())
+        .ok_or_else(|| format!("not a birdie reward-model state{what} (bad magic)"))?;
+    let end = 8 + 8 * words;
+    let header = bytes.get(8..end).ok_or("reward model state is truncated")?;
+    let values = header.chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes"))).collect();
+    Ok((version, values, &bytes[end..]))
+}
+
 /// The reward model a config asks for: the explicit Gated-SSM model (the default) or the burn Transformer.
 pub fn build(config: RewardModelConfig, arms: usize, seed: u64) -> Box<dyn RewardModel> {
     match config.arch {
@@ -385,20 +404,13 @@ impl RewardModel for BurnRewardModel {
     }
 
     fn load(&mut self, bytes: &[u8]) -> Result<(), String> {
-        // Version 2: magic, iteration, row-order seed, weights' length; version 1 had no seed.
-        let words = match bytes.get(..8).ok_or("reward model state is truncated")? {
-            b"BRDRWM02" => 3,
-            b"BRDRWM01" => 2,
-            _ => return Err("not a birdie reward-model state (bad magic)".into()),
-        };
-        let end = 8 + 8 * words;
-        let header = bytes.get(..end).ok_or("reward model state is truncated")?;
-        let word = |i: usize| u64::from_le_bytes(header[8 + 8 * i..16 + 8 * i].try_into().expect("8 bytes"));
-        let iteration = word(0);
-        let seed = if words == 3 { word(1) } else { self.seed };
-        let model_len = word(words - 1) as usize;
-        let model = bytes.get(end..end + model_len).ok_or("reward model state is truncated")?;
-        let optim = &bytes[end + model_len..];
+        // Version 2: magic, iteration, training-row seed, weights' length; version 1 had no seed.
+        let (version, words, rest) = read_state_header(bytes, &[(b"BRDRWM02", 3), (b"BRDRWM01", 2)], "")?;
+        let iteration = words[0];
+        let seed = if version == 0 { words[1] } else { self.seed };
+        let model_len = words[words.len() - 1] as usize;
+        let model = rest.get(..model_len).ok_or("reward model state is truncated")?;
+        let optim = &rest[model_len..];
         let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(model.to_vec()))
             .map_err(|e| format!("reward model weights: {e:?}"))?;
         // Load into a copy: a failure leaves the model as it was.
