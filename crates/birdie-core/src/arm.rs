@@ -251,6 +251,12 @@ impl Arm {
         1 + self.objective.min_budget()
     }
 
+    /// Smallest packer budget with which this arm never fails for lack of space on a long enough text (paradigm
+    /// token included); the pipeline draws the arm only where this much space is free.
+    pub fn reliable_budget(&self) -> usize {
+        1 + self.objective.reliable_budget().max(self.objective.min_budget())
+    }
+
     /// One sample from the start of `tokens` within `budget` (input + label, paradigm token included).
     pub fn apply(
         &self,

@@ -17,35 +17,41 @@ pub trait Collective {
 }
 
 /// Mean loss per arm over all ranks' rows, from each rank's per-arm (sum of row losses, number of rows).
-/// An arm without rows anywhere gets NaN (the caller decides; the controller rejects it).
-pub fn reduce_losses(per_rank: &[Vec<(f64, f64)>]) -> Vec<f64> {
+/// An arm without rows anywhere, or whose sum is not finite on some rank, is missing (`None`).
+pub fn reduce_losses(per_rank: &[Vec<(f64, f64)>]) -> Vec<Option<f64>> {
     let k = per_rank.first().map_or(0, Vec::len);
     (0..k)
         .map(|arm| {
             let (sum, n) = per_rank.iter().fold((0.0, 0.0), |(s, n), r| (s + r[arm].0, n + r[arm].1));
-            if n > 0.0 {
-                sum / n
-            } else {
-                f64::NAN
-            }
+            let mean = sum / n;
+            (n > 0.0 && mean.is_finite()).then_some(mean)
         })
         .collect()
 }
 
-/// One evaluation across ranks. `local`: this rank's per-arm (sum of losses, rows). Returns the mixture every rank
-/// uses from now on, and rank 0's update report.
+/// One evaluation across ranks. `local`: this rank's per-arm (sum of losses, rows); `trained_on`: the mixture the
+/// interval trained on (the same on every rank: every rank's pipeline has the same schedule). Returns the mixture
+/// every rank uses from now on, and rank 0's update report.
+///
+/// # Errors
+/// Rank 0's controller error (a malformed `trained_on`); every rank then keeps its mixture.
 pub fn distributed_evaluation(
     controller: &mut Controller,
     step: u64,
     local: &[(f64, f64)],
+    trained_on: Option<Vec<f64>>,
     comm: &dyn Collective,
-) -> (Vec<f64>, Option<UpdateReport>) {
+) -> (Vec<f64>, Option<Result<UpdateReport, super::ControllerError>>) {
     let flat: Vec<f64> = local.iter().flat_map(|&(s, n)| [s, n]).collect();
     let gathered: Vec<Vec<(f64, f64)>> =
         comm.all_gather(flat).into_iter().map(|v| v.chunks(2).map(|c| (c[0], c[1])).collect()).collect();
     let losses = reduce_losses(&gathered);
-    let report = (comm.rank() == 0).then(|| controller.update(step, losses));
-    let mixture = comm.broadcast(report.as_ref().map(|r| r.mixture.clone()).unwrap_or_default());
+    let report = (comm.rank() == 0).then(|| controller.update(step, losses, trained_on));
+    let mine = match &report {
+        Some(Ok(r)) => r.mixture.clone(),
+        _ => controller.mixture().to_vec(),
+    };
+    let mixture = comm.broadcast(mine);
     if comm.rank() != 0 {
         controller.state.mixture = mixture.clone();
     }

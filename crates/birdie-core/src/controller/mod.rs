@@ -6,17 +6,26 @@
 //!
 //! ```text
 //! if controller.is_eval_step(step) {
-//!     controller.begin_evaluation(step);
+//!     let trained_on = controller.last_evaluation_step().map(|s| pipeline.schedule().mean_over(s, step));
+//!     controller.begin_evaluation(step, trained_on);
 //!     for arm in 0..K { controller.record_validation_loss(arm, mean_loss_of(arm)) }   // the last one updates
 //!     pipeline.set_mixture(controller.mixture())
 //! }
 //! ```
 //!
 //! At every evaluation after the first, the observed rewards of the interval (old → new losses) and the history row
-//! `[old losses | mixture used]` extend the history, and the reward model is trained on all of it. From the agent's
-//! start step on, the next mixture is chosen by scoring candidate mixtures `[new losses | candidate]` at the
-//! candidate row (B6), weighting per-arm predicted rewards by class, averaging the top n, and flooring every arm
-//! at `min_prob_factor / K`. Until then the mixture stays the initial (uniform) one.
+//! `[old losses | mixture trained on]` extend the history, and the reward model is trained on all of it. The
+//! mixture trained on is the one the batches of the interval were really built with, each batch weighted alike:
+//! a new mixture reaches the batches only `prefetch` batches after it is set, so the start of every interval
+//! still runs on the previous mixture (the caller passes it; without it the controller records its own mixture).
+//! From the agent's start step on, the next mixture is chosen by scoring candidate mixtures
+//! `[new losses | candidate]` at the candidate row (B6), weighting per-arm predicted rewards by class, averaging the
+//! top n, and raising every arm below `min_prob_factor / K` to that floor. Until then the mixture stays the initial
+//! (uniform) one.
+//!
+//! A non-finite validation loss is *missing* for that arm at that evaluation: the evaluation is reported with it,
+//! but no reward is computed across it (neither the interval ending there nor the one starting there becomes a
+//! history row) and the mixture is kept; no missing loss is ever written into the history.
 
 mod distributed;
 mod reward;
@@ -191,16 +200,26 @@ pub struct ControllerState {
     pub last_losses: Option<Vec<f64>>,
     /// Completed evaluations (indexes the controller's random draws).
     pub evaluations: u64,
-    /// The evaluation in progress: its step and the losses received so far.
+    /// The evaluation in progress: its step and the losses received so far (NaN: received, but missing).
     pub pending_step: Option<u64>,
     pub pending: Vec<Option<f64>>,
+    /// The mixture the interval ending at the pending evaluation trained on, when the caller knows it.
+    #[serde(default)]
+    pub pending_trained_on: Option<Vec<f64>>,
+    /// Step of the last completed evaluation.
+    #[serde(default)]
+    pub last_step: Option<u64>,
 }
 
 /// What one evaluation did (logged to metrics.jsonl by the trainer).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UpdateReport {
     pub step: u64,
-    pub losses: Vec<f64>,
+    /// Per-arm validation losses; `None` where the loss was not finite (missing).
+    pub losses: Vec<Option<f64>>,
+    /// The mixture recorded as the action of the interval that ended here (the batch-weighted mixture the
+    /// interval trained on); none at the first evaluation or when a loss was missing.
+    pub trained_on: Option<Vec<f64>>,
     /// Observed rewards of the interval that ended here (none at the first evaluation).
     pub rewards: Option<Vec<f64>>,
     pub saturated_share: Option<f64>,
@@ -221,8 +240,10 @@ pub enum ControllerError {
     NotEvaluating { arm: usize },
     #[error("two validation losses for arm {arm} in the evaluation at step {step}")]
     Duplicate { arm: usize, step: u64 },
-    #[error("validation loss {loss} for arm {arm} is not a finite non-negative number")]
+    #[error("validation loss {loss} for arm {arm} is negative")]
     BadLoss { arm: usize, loss: f64 },
+    #[error("the mixture trained on, {got}, is not {arms} finite non-negative weights")]
+    BadTrainedOn { got: String, arms: usize },
     #[error("initial mixture has {got} entries for {arms} arms")]
     MixtureLength { got: usize, arms: usize },
     #[error("controller state for {got} arms restored into a controller of {arms} arms")]
@@ -281,6 +302,8 @@ impl Controller {
                 evaluations: 0,
                 pending_step: None,
                 pending: vec![None; k],
+                pending_trained_on: None,
+                last_step: None,
             },
             model,
         })
@@ -311,43 +334,65 @@ impl Controller {
         &self.state
     }
 
-    /// Starts the evaluation at `step` (discarding an unfinished one).
-    pub fn begin_evaluation(&mut self, step: u64) {
-        self.state.pending_step = Some(step);
-        self.state.pending = vec![None; self.num_arms()];
+    /// Step of the last completed evaluation (where the interval now running began).
+    pub fn last_evaluation_step(&self) -> Option<u64> {
+        self.state.last_step
     }
 
-    /// Records arm `arm`'s mean validation loss; the last one of an evaluation runs the update and returns its
-    /// report.
+    /// Starts the evaluation at `step` (discarding an unfinished one). `trained_on` is the mixture the interval
+    /// ending here was really trained on (batch-weighted; the pipeline's `MixtureSchedule::mean_over`); `None`
+    /// records the controller's own mixture, as if every batch had used it from the last evaluation on.
+    pub fn begin_evaluation(&mut self, step: u64, trained_on: Option<Vec<f64>>) {
+        self.state.pending_step = Some(step);
+        self.state.pending = vec![None; self.num_arms()];
+        self.state.pending_trained_on = trained_on;
+    }
+
+    /// Records arm `arm`'s mean validation loss (a non-finite one is recorded as missing); the last one of an
+    /// evaluation runs the update and returns its report.
     pub fn record_validation_loss(&mut self, arm: usize, loss: f64) -> Result<Option<UpdateReport>, ControllerError> {
         let k = self.num_arms();
         if arm >= k {
             return Err(ControllerError::NoSuchArm { arm, arms: k });
         }
         let Some(step) = self.state.pending_step else { return Err(ControllerError::NotEvaluating { arm }) };
-        if !(loss.is_finite() && loss >= 0.0) {
+        if loss < 0.0 {
             return Err(ControllerError::BadLoss { arm, loss });
         }
         if self.state.pending[arm].is_some() {
             return Err(ControllerError::Duplicate { arm, step });
         }
-        self.state.pending[arm] = Some(loss);
+        self.state.pending[arm] = Some(if loss.is_finite() { loss } else { f64::NAN });
         if self.state.pending.iter().all(Option::is_some) {
-            let losses: Vec<f64> = self.state.pending.iter().map(|l| l.expect("all present")).collect();
+            let losses: Vec<Option<f64>> =
+                self.state.pending.iter().map(|l| l.filter(|l| l.is_finite())).collect();
             self.state.pending_step = None;
-            return Ok(Some(self.update(step, losses)));
+            let trained_on = self.state.pending_trained_on.take();
+            return self.update(step, losses, trained_on).map(Some);
         }
         Ok(None)
     }
 
-    /// Runs the update of an evaluation whose losses are all in (also the entry point of the distributed path).
-    pub fn update(&mut self, step: u64, losses: Vec<f64>) -> UpdateReport {
+    /// Runs the update of an evaluation whose losses are all in (`None`: missing), also the entry point of the
+    /// distributed path; `trained_on` as in [`Controller::begin_evaluation`].
+    pub fn update(
+        &mut self,
+        step: u64,
+        losses: Vec<Option<f64>>,
+        trained_on: Option<Vec<f64>>,
+    ) -> Result<UpdateReport, ControllerError> {
         let start = Instant::now();
         let k = self.num_arms();
         assert_eq!(losses.len(), k, "update with {} losses for {k} arms", losses.len());
+        if let Some(t) = &trained_on {
+            if t.len() != k || t.iter().any(|x| !(x.is_finite() && *x >= 0.0)) {
+                return Err(ControllerError::BadTrainedOn { got: format!("{t:?}"), arms: k });
+            }
+        }
         let mut report = UpdateReport {
             step,
             losses: losses.clone(),
+            trained_on: None,
             rewards: None,
             saturated_share: None,
             agent: false,
@@ -356,27 +401,38 @@ impl Controller {
             reward_model: None,
             seconds: 0.0,
         };
-        if let Some(old) = self.state.last_losses.take() {
-            let y = rewards(self.config.reward, &old, &losses);
-            report.saturated_share = Some(saturated_share(&y));
-            let row: Vec<f32> = old.iter().chain(&self.state.mixture).map(|&v| v as f32).collect();
-            self.state.history.push(row);
-            self.state.targets.push(y.iter().map(|&v| v as f32).collect());
-            report.rewards = Some(y);
-            let from = self.state.history.len().saturating_sub(self.config.max_history);
-            report.reward_model = Some(self.model.train(&self.state.history[from..], &self.state.targets[from..]));
-            if step >= self.schedule.agent_start {
+        // A missing loss: no reward across this evaluation, the mixture stays.
+        let complete: Option<Vec<f64>> = losses.iter().copied().collect();
+        if let Some(losses) = complete {
+            if let Some(old) = self.state.last_losses.take() {
+                let mut action = trained_on.unwrap_or_else(|| self.state.mixture.clone());
+                normalise(&mut action);
+                let y = rewards(self.config.reward, &old, &losses);
+                report.saturated_share = Some(saturated_share(&y));
+                let row: Vec<f32> = old.iter().chain(&action).map(|&v| v as f32).collect();
+                self.state.history.push(row);
+                self.state.targets.push(y.iter().map(|&v| v as f32).collect());
+                report.rewards = Some(y);
+                report.trained_on = Some(action);
+                let from = self.state.history.len().saturating_sub(self.config.max_history);
+                report.reward_model =
+                    Some(self.model.train(&self.state.history[from..], &self.state.targets[from..]));
+            }
+            if step >= self.schedule.agent_start && !self.state.history.is_empty() {
                 let (mixture, explored) = self.choose(step, &losses);
                 self.state.mixture = mixture;
                 report.agent = true;
                 report.explored = explored;
             }
+            self.state.last_losses = Some(losses);
+        } else {
+            self.state.last_losses = None;
         }
-        self.state.last_losses = Some(losses);
+        self.state.last_step = Some(step);
         self.state.evaluations += 1;
         report.mixture = self.state.mixture.clone();
         report.seconds = start.elapsed().as_secs_f64();
-        report
+        Ok(report)
     }
 
     /// The next mixture and whether it came from exploration.

@@ -147,12 +147,38 @@ pub fn top_n_mean(candidates: &[Vec<f64>], scores: &[f64], top_n: usize) -> Vec<
     mean
 }
 
-/// Mixes `p` with the uniform distribution so every arm keeps at least `floor` (≤ 1/K): p' = floor + (1 − K·floor)·p.
+/// Raises every arm below `floor` (at most 1/K) to it and scales the others down to keep the sum 1, repeating
+/// while the scaling pushes another arm below the floor. Arms above the floor keep their ratios to each other, so
+/// a decision is not shrunk towards uniform (mixing with the uniform distribution, p' = floor + (1 − K·floor)·p,
+/// would halve every deviation at the default floor of 0.5/K).
 pub fn apply_floor(p: &mut [f64], floor: f64) {
-    let k = p.len() as f64;
-    let floor = floor.clamp(0.0, 1.0 / k);
-    for x in p.iter_mut() {
-        *x = floor + (1.0 - k * floor) * *x;
+    let k = p.len();
+    if k == 0 {
+        return;
+    }
+    normalise(p);
+    let floor = floor.clamp(0.0, 1.0 / k as f64);
+    let mut fixed = vec![false; k];
+    loop {
+        let mut changed = false;
+        for i in 0..k {
+            if !fixed[i] && p[i] < floor {
+                fixed[i] = true;
+                changed = true;
+            }
+        }
+        let free_mass: f64 = (0..k).filter(|&i| !fixed[i]).map(|i| p[i]).sum();
+        let target = 1.0 - floor * fixed.iter().filter(|&&f| f).count() as f64;
+        for i in 0..k {
+            if fixed[i] {
+                p[i] = floor;
+            } else if free_mass > 0.0 {
+                p[i] *= target / free_mass;
+            }
+        }
+        if !changed {
+            break;
+        }
     }
 }
 
@@ -202,6 +228,29 @@ mod tests {
             let big: std::collections::BTreeSet<usize> =
                 (0..v.len()).filter(|&i| v[i] > 0.02).map(|i| classes.class_of[i]).collect();
             assert!((1..=2).contains(&big.len()), "{v:?}");
+        }
+    }
+
+    /// The floor raises only the arms below it; the others keep their ratios (no halving towards uniform).
+    #[test]
+    fn the_floor_must_not_halve_every_decision() {
+        let mut p = vec![0.4, 0.3, 0.2, 0.1];
+        apply_floor(&mut p, 0.125);
+        let s = 0.875 / 0.9;
+        let want = [0.4 * s, 0.3 * s, 0.2 * s, 0.125];
+        for (x, w) in p.iter().zip(want) {
+            assert!((x - w).abs() < 1e-12, "{p:?}");
+        }
+        // Scaling down can push a second arm under the floor: both end at the floor.
+        let mut p = vec![0.79, 0.13, 0.05, 0.03];
+        apply_floor(&mut p, 0.125);
+        assert!((p[1] - 0.125).abs() < 1e-12 && (p[2] - 0.125).abs() < 1e-12 && (p[3] - 0.125).abs() < 1e-12);
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12 && (p[0] - 0.625).abs() < 1e-12, "{p:?}");
+        // A mixture already above the floor is unchanged.
+        let mut p = vec![0.3, 0.3, 0.2, 0.2];
+        apply_floor(&mut p, 0.125);
+        for (x, w) in p.iter().zip([0.3, 0.3, 0.2, 0.2]) {
+            assert!((x - w).abs() < 1e-12, "{p:?}");
         }
     }
 

@@ -5,6 +5,10 @@
 //! [`SimulatedProcess::birdie`] is the process of the controller issue over the `birdie` preset's first 15 arms
 //! (η 0.02, σ 0.005, L₀ 6; T: 1 on the diagonal, 0.5 between infilling arms, 0.6 from copying to deshuffling, 0.4
 //! from prefix-LM to NTP, and the NTP arm's own diagonal fading linearly from 1 to 0.1 over the run).
+//!
+//! Like the trainer, the simulation applies a new mixture late: the first `delay` of each interval still trains on
+//! the previous mixture (the pipeline's prefetch over the steps between evaluations, 8/25 by default), and the
+//! controller records the mixture really trained on, `delay·p_prev + (1 − delay)·p_new`.
 
 use rand_distr::{Distribution, StandardNormal};
 
@@ -24,7 +28,12 @@ pub struct SimulatedProcess {
     pub eta: f64,
     pub sigma: f64,
     pub initial_loss: f64,
+    /// Share of each interval still trained on the previous mixture (prefetch / steps between evaluations).
+    pub delay: f64,
 }
+
+/// The trainer's default share of an interval on the previous mixture: a prefetch of 8 batches over 25 steps.
+pub const DEFAULT_DELAY: f64 = 8.0 / 25.0;
 
 impl SimulatedProcess {
     /// The issue's process over the given arm kinds (registry names).
@@ -52,7 +61,15 @@ impl SimulatedProcess {
                 row[i] = 0.1;
             }
         }
-        SimulatedProcess { kinds, transfer_start: t, transfer_end: end, eta: 0.02, sigma: 0.005, initial_loss: 6.0 }
+        SimulatedProcess {
+            kinds,
+            transfer_start: t,
+            transfer_end: end,
+            eta: 0.02,
+            sigma: 0.005,
+            initial_loss: 6.0,
+            delay: DEFAULT_DELAY,
+        }
     }
 
     /// A process with one clearly best arm `best`: training on it helps every arm by 0.8, others help only
@@ -86,6 +103,7 @@ impl SimulatedProcess {
             eta: 0.02,
             sigma: 0.0005,
             initial_loss: 6.0,
+            delay: DEFAULT_DELAY,
         }
     }
 
@@ -101,6 +119,11 @@ impl SimulatedProcess {
             .zip(&self.transfer_end)
             .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + (y - x) * f).collect())
             .collect()
+    }
+
+    /// The mixture an interval trains on when `new` was set at its start and `previous` was in force before.
+    pub fn trained_on(&self, previous: &[f64], new: &[f64]) -> Vec<f64> {
+        previous.iter().zip(new).map(|(p, q)| self.delay * p + (1.0 - self.delay) * q).collect()
     }
 
     /// Losses after interval `e` of `n` under mixture `p`, with the interval's noise drawn from (seed, e).
@@ -147,7 +170,8 @@ impl SimulatedProcess {
 }
 
 /// Runs `controller` against the process for `evals` intervals: an evaluation before the first interval and after
-/// each. The controller's schedule must evaluate at steps 0, 1, …, evals (see [`simulation_config`]).
+/// each. The controller's schedule must evaluate at steps 0, 1, …, evals (see [`simulation_config`]). Each interval
+/// trains on the delayed mixture (`process.delay`), and the controller is told so.
 /// Returns every evaluation's report and the total loss reduction.
 pub fn run_simulation(
     process: &SimulatedProcess,
@@ -158,12 +182,16 @@ pub fn run_simulation(
     let k = process.num_arms();
     let mut losses = vec![process.initial_loss; k];
     let mut reports = Vec::with_capacity(evals + 1);
+    let mut previous = controller.mixture().to_vec();
     for e in 0..=evals {
+        let mut trained_on = None;
         if e > 0 {
-            let p = controller.mixture().to_vec();
+            let p = process.trained_on(&previous, controller.mixture());
             losses = process.advance(&losses, &p, e - 1, evals, seed);
+            trained_on = Some(p);
         }
-        controller.begin_evaluation(e as u64);
+        previous = controller.mixture().to_vec();
+        controller.begin_evaluation(e as u64, trained_on);
         let mut report = None;
         for (arm, &l) in losses.iter().enumerate() {
             report = controller.record_validation_loss(arm, l)?;

@@ -54,17 +54,17 @@ fn update_runs_when_the_last_loss_is_in() {
     let mut c = controller(ControllerConfig::default(), 3277, 1);
     assert!(c.is_eval_step(1) && c.is_eval_step(25) && !c.is_eval_step(2));
     assert_eq!(c.record_validation_loss(0, 5.0), Err(ControllerError::NotEvaluating { arm: 0 }));
-    c.begin_evaluation(1);
+    c.begin_evaluation(1, None);
     for arm in 0..5 {
         assert_eq!(c.record_validation_loss(arm, 6.0), Ok(None));
     }
     assert_eq!(c.record_validation_loss(0, 6.0), Err(ControllerError::Duplicate { arm: 0, step: 1 }));
     assert_eq!(c.record_validation_loss(9, 6.0), Err(ControllerError::NoSuchArm { arm: 9, arms: 6 }));
-    assert!(matches!(c.record_validation_loss(5, f64::NAN), Err(ControllerError::BadLoss { .. })));
+    assert!(matches!(c.record_validation_loss(5, -1.0), Err(ControllerError::BadLoss { .. })));
     let first = c.record_validation_loss(5, 6.0).unwrap().expect("update");
     assert!(first.rewards.is_none() && !first.agent);
     // Before the agent's start (step 25 here) the mixture stays uniform, but the history grows.
-    c.begin_evaluation(5);
+    c.begin_evaluation(5, None);
     let mut r = None;
     for arm in 0..6 {
         r = c.record_validation_loss(arm, 5.9 - arm as f64 * 0.01).unwrap();
@@ -73,7 +73,7 @@ fn update_runs_when_the_last_loss_is_in() {
     assert!(r.rewards.is_some() && !r.agent);
     assert!(r.mixture.iter().all(|&p| (p - 1.0 / 6.0).abs() < 1e-12));
     assert_eq!(c.state().history.len(), 1);
-    c.begin_evaluation(25);
+    c.begin_evaluation(25, None);
     let mut r = None;
     for arm in 0..6 {
         r = c.record_validation_loss(arm, 5.8 - arm as f64 * 0.02).unwrap();
@@ -93,6 +93,7 @@ fn saved_and_restored_controllers_make_the_same_decisions() {
     // Run 12 evaluations, save, restore into a fresh controller, then continue by hand with the same losses.
     let mut b = controller(cfg.clone(), 30, 7);
     let mut losses = vec![process.initial_loss; 6];
+    let mut previous = b.mixture().to_vec();
     for (e, want) in full.iter().enumerate() {
         if e == 12 {
             let (state, bytes) = b.save();
@@ -100,11 +101,14 @@ fn saved_and_restored_controllers_make_the_same_decisions() {
             b = controller(cfg.clone(), 30, 7);
             b.restore(serde_json::from_str(&json).unwrap(), &bytes).unwrap();
         }
+        let mut trained_on = None;
         if e > 0 {
-            let p = b.mixture().to_vec();
+            let p = process.trained_on(&previous, b.mixture());
             losses = process.advance(&losses, &p, e - 1, 30, 3);
+            trained_on = Some(p);
         }
-        b.begin_evaluation(e as u64);
+        previous = b.mixture().to_vec();
+        b.begin_evaluation(e as u64, trained_on);
         let mut r = None;
         for (arm, &l) in losses.iter().enumerate() {
             r = b.record_validation_loss(arm, l).unwrap();
@@ -137,8 +141,9 @@ fn ranks_adopt_rank_zero_decisions() {
                             (l * rows, rows)
                         })
                         .collect();
-                    let (m, report) = distributed_evaluation(&mut c, step, &local, &comm);
+                    let (m, report) = distributed_evaluation(&mut c, step, &local, None, &comm);
                     assert_eq!(report.is_some(), comm.rank() == 0);
+                    assert!(report.is_none_or(|r| r.is_ok()));
                     assert_eq!(c.mixture(), &m[..]);
                     mixtures.push(m);
                 }
@@ -150,7 +155,78 @@ fn ranks_adopt_rank_zero_decisions() {
     assert!(results.iter().all(|r| r == &results[0]));
     assert_ne!(results[0][5], results[0][0], "the mixture changed");
     let reduced = reduce_losses(&[vec![(12.0, 2.0)], vec![(3.0, 1.0)]]);
-    assert_eq!(reduced, vec![5.0]);
+    assert_eq!(reduced, vec![Some(5.0)]);
+}
+
+/// `reduce_losses` never hands NaN on: an arm without rows, or with a non-finite sum on some rank, is missing.
+#[test]
+fn reduce_losses_marks_missing_arms() {
+    let reduced = reduce_losses(&[vec![(12.0, 2.0), (0.0, 0.0), (f64::NAN, 1.0)], vec![(3.0, 1.0), (0.0, 0.0), (2.0, 1.0)]]);
+    assert_eq!(reduced, vec![Some(5.0), None, None]);
+}
+
+/// The history row records the mixture the interval trained on, not the one the controller set at its start.
+#[test]
+fn credit_for_the_mixture_actually_trained_on() {
+    let mut c = controller(simulation_config(&ControllerConfig::default()), 10, 2);
+    c.begin_evaluation(0, None);
+    for arm in 0..6 {
+        c.record_validation_loss(arm, 6.0).unwrap();
+    }
+    assert_eq!(c.last_evaluation_step(), Some(0));
+    let trained_on = vec![0.5, 0.1, 0.1, 0.1, 0.1, 0.1];
+    c.begin_evaluation(1, Some(trained_on.clone()));
+    let mut r = None;
+    for arm in 0..6 {
+        r = c.record_validation_loss(arm, 5.9).unwrap();
+    }
+    let r = r.unwrap();
+    let recorded = r.trained_on.unwrap();
+    assert!(recorded.iter().zip(&trained_on).all(|(a, b)| (a - b).abs() < 1e-12), "{recorded:?}");
+    let row = &c.state().history[0];
+    for (x, want) in row[6..].iter().zip(&trained_on) {
+        assert!((f64::from(*x) - want).abs() < 1e-6, "{row:?}");
+    }
+    // A malformed mixture is an error, not a row.
+    c.begin_evaluation(2, Some(vec![1.0; 3]));
+    let mut last = Ok(None);
+    for arm in 0..6 {
+        last = c.record_validation_loss(arm, 5.8);
+    }
+    assert!(matches!(last, Err(ControllerError::BadTrainedOn { .. })), "{last:?}");
+}
+
+/// A non-finite validation loss is missing: reported, no reward across it, the mixture kept, no number written
+/// into the history.
+#[test]
+fn validation_losses_the_controller_can_trust() {
+    let mut c = controller(simulation_config(&ControllerConfig::default()), 10, 2);
+    let evaluate = |c: &mut Controller, step: u64, losses: &[f64]| {
+        c.begin_evaluation(step, None);
+        let mut r = None;
+        for (arm, &l) in losses.iter().enumerate() {
+            r = c.record_validation_loss(arm, l).unwrap();
+        }
+        r.unwrap()
+    };
+    evaluate(&mut c, 0, &[6.0; 6]);
+    let r = evaluate(&mut c, 1, &[5.9, 5.9, 5.8, 5.9, 5.9, 5.7]);
+    assert!(r.agent && c.state().history.len() == 1);
+    let mixture = c.mixture().to_vec();
+    let r = evaluate(&mut c, 2, &[5.8, f64::NAN, 5.7, f64::INFINITY, 5.8, 5.6]);
+    assert_eq!(r.losses[1], None);
+    assert_eq!(r.losses[3], None);
+    assert_eq!(r.losses[0], Some(5.8));
+    assert!(r.rewards.is_none() && !r.agent && r.trained_on.is_none());
+    assert_eq!(c.mixture(), &mixture[..], "the mixture is kept at an evaluation with a missing loss");
+    // The interval starting at the incomplete evaluation has no old losses: no row either, but the agent decides.
+    let r = evaluate(&mut c, 3, &[5.7, 5.7, 5.6, 5.7, 5.7, 5.5]);
+    assert!(r.rewards.is_none() && r.agent);
+    assert_eq!(c.state().history.len(), 1);
+    let r = evaluate(&mut c, 4, &[5.6, 5.6, 5.5, 5.6, 5.6, 5.4]);
+    assert!(r.rewards.is_some());
+    assert_eq!(c.state().history.len(), 2);
+    assert!(c.state().history.iter().flatten().chain(c.state().targets.iter().flatten()).all(|x| x.is_finite()));
 }
 
 #[test]

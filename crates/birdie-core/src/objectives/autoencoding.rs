@@ -100,6 +100,8 @@ impl Objective for AutoencodingObjective {
             &AutoencodeBudget(budget),
             self.params.max_attempts,
             rng,
+            tokens.len(),
+            (budget, self.reliable_budget()),
         )?;
         let text = &tokens[..consumed];
         // Runs of kept tokens between sentinels, as (start, end) in `text`.
@@ -133,6 +135,11 @@ impl Objective for AutoencodingObjective {
 
     fn min_budget(&self) -> usize {
         2 // one sentinel in the input, the masked token in the label
+    }
+
+    /// The whole text is the label: room for twice the longest span, its sentinel and a kept token.
+    fn reliable_budget(&self) -> usize {
+        2 * (self.masker.longest_span() + 2)
     }
 }
 

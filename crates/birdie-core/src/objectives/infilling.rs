@@ -94,7 +94,17 @@ impl Objective for InfillingObjective {
                 }
                 let n = tokens.len().min(budget);
                 let budget = InfillBudget(budget);
-                stochastic_spans_retrying(&self.masker, n, max_spans, &budget, self.params.max_attempts, rng)?
+                let space = (budget.0, self.reliable_budget());
+                stochastic_spans_retrying(
+                    &self.masker,
+                    n,
+                    max_spans,
+                    &budget,
+                    self.params.max_attempts,
+                    rng,
+                    tokens.len(),
+                    space,
+                )?
             }
             Masker::T5 => {
                 let rate = self.params.corruption_rate;
@@ -117,6 +127,11 @@ impl Objective for InfillingObjective {
 
     fn min_budget(&self) -> usize {
         3 // one kept token + sentinel in the input, sentinel + one token in the label (less one when nothing kept)
+    }
+
+    /// Room for the longest span with its two sentinels and a kept token.
+    fn reliable_budget(&self) -> usize {
+        self.masker.longest_span() + 3
     }
 }
 

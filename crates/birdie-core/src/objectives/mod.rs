@@ -67,6 +67,13 @@ pub trait Objective {
 
     /// The smallest budget (paradigm excluded) with which the objective can ever succeed.
     fn min_budget(&self) -> usize;
+
+    /// The smallest budget (paradigm excluded) with which the objective never fails for lack of space on a long
+    /// enough text. The pipeline draws an arm only where this much space is free, so a sample is never attempted
+    /// where it would mostly fail; the default is [`Objective::min_budget`] (objectives that always fit there).
+    fn reliable_budget(&self) -> usize {
+        self.min_budget()
+    }
 }
 
 /// The first `⌊budget / 2⌋` tokens of `tokens`, for objectives whose input and label both hold the text.

@@ -118,6 +118,10 @@ impl SelectiveCopyingObjective {
     fn smallest(&self) -> Request {
         Request { a: self.params.min_delimiter, len: self.min_span, b: self.params.min_delimiter }
     }
+
+    fn largest(&self) -> Request {
+        Request { a: self.params.max_delimiter, len: self.max_span, b: self.params.max_delimiter }
+    }
 }
 
 /// Context markers and the final done marker.
@@ -139,6 +143,12 @@ impl Objective for SelectiveCopyingObjective {
         if tokens.len() < min_req.window() * p.min_spans {
             return Err(SampleError::TooShort { needed: min_req.window() * p.min_spans, got: tokens.len() });
         }
+        // A failed attempt is the budget's fault when even an unlimited text would not have held its requests
+        // (reduced to `min_spans`); otherwise the text was too short. Only budget failures throughout make the
+        // sample a `NoSpace` (the pipeline then keeps the document for another arm and retries this arm where
+        // more space is free); a text failure passes the text over as `TooShort`.
+        let mut budget_only = true;
+        let mut needed = usize::MAX;
         for _ in 0..p.max_attempts.max(1) {
             let k = rng.random_range(p.min_spans..=p.max_spans);
             let mut reqs: Vec<Request> = (0..k).map(|_| self.draw(rng)).collect();
@@ -148,21 +158,36 @@ impl Objective for SelectiveCopyingObjective {
                 let windows: usize = reqs.iter().map(Request::window).sum();
                 let ctx = tokens.len().min(budget.saturating_sub(OVERHEAD + cost));
                 if budget >= OVERHEAD + cost && ctx >= windows {
-                    break Some(ctx);
+                    break Ok(ctx);
                 }
                 if reqs.len() <= p.min_spans {
-                    break None;
+                    break Err(OVERHEAD + cost + windows);
                 }
                 reqs.pop();
             };
-            let Some(ctx_len) = ctx_len else { continue };
-            return Ok(self.build(&tokens[..ctx_len], &reqs, specials, rng));
+            match ctx_len {
+                Ok(ctx_len) => return Ok(self.build(&tokens[..ctx_len], &reqs, specials, rng)),
+                Err(space) => {
+                    needed = needed.min(space);
+                    budget_only &= budget < space;
+                }
+            }
         }
-        Err(SampleError::TooShort { needed: min_req.window() * p.min_spans, got: tokens.len() })
+        if budget_only {
+            Err(SampleError::NoSpace { budget, needed })
+        } else {
+            Err(SampleError::TooShort { needed: min_req.window() * p.min_spans, got: tokens.len() })
+        }
     }
 
     fn min_budget(&self) -> usize {
         OVERHEAD + self.params.min_spans * (self.smallest().cost() + self.smallest().window())
+    }
+
+    /// Room for `min_spans` of the largest requests (longest delimiters and span): at this budget the first
+    /// attempt always fits, whatever is drawn.
+    fn reliable_budget(&self) -> usize {
+        OVERHEAD + self.params.min_spans * (self.largest().cost() + self.largest().window())
     }
 }
 
@@ -257,6 +282,38 @@ pub(crate) mod tests {
                 }
             }
         }
+    }
+
+    /// A long text with too little space left is a budget failure (`NoSpace`: the document is kept), never
+    /// `TooShort`; at the reliable budget every attempt succeeds.
+    #[test]
+    fn selective_copying_near_the_end_of_a_row_is_a_budget_failure() {
+        let st = specials();
+        let obj = SelectiveCopyingObjective::new(SelectiveCopyingParams {
+            tokens_per_mask: 16.0,
+            max_delimiter: 16,
+            ..Default::default()
+        });
+        let long = text(5000);
+        let (min, reliable) = (obj.min_budget(), obj.reliable_budget());
+        assert!(min < reliable);
+        let mut failures = 0;
+        for seed in 0..200 {
+            for budget in [min, (min + reliable) / 2, reliable - 1] {
+                match obj.apply(&long, budget, &st, &mut SampleRng::from_seed_u64(seed)) {
+                    Ok(s) => assert!(s.input.len() + s.label.len() <= budget),
+                    Err(e) => {
+                        failures += 1;
+                        assert!(matches!(e, SampleError::NoSpace { .. }), "budget {budget}: {e}");
+                    }
+                }
+            }
+            assert!(obj.apply(&long, reliable, &st, &mut SampleRng::from_seed_u64(seed)).is_ok());
+        }
+        assert!(failures > 0, "the small budgets never failed: the test does not test anything");
+        // A text shorter than the requests with ample space is still `TooShort`.
+        let err = obj.apply(&text(10), reliable, &st, &mut SampleRng::from_seed_u64(1)).unwrap_err();
+        assert!(matches!(err, SampleError::TooShort { .. }), "{err}");
     }
 
     #[test]

@@ -96,7 +96,11 @@ pub(crate) fn stochastic_spans(
     (spans, i)
 }
 
-/// [`stochastic_spans`] repeated until at least one span is masked, at most `attempts` times.
+/// [`stochastic_spans`] over the text's first `n` of `text_len` tokens, repeated until at least one span is masked,
+/// at most `attempts` times. When nothing was masked, the failure is the budget's if some attempt stopped before the
+/// end of the text (more room would have walked further: `NoSpace { budget, needed: reliable }`), the text's
+/// otherwise (`NothingMasked`: the text is too short for this rate and span length).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn stochastic_spans_retrying(
     masker: &StochasticMasker,
     n: usize,
@@ -104,14 +108,29 @@ pub(crate) fn stochastic_spans_retrying(
     budget: &impl MaskBudget,
     attempts: usize,
     rng: &mut SampleRng,
+    text_len: usize,
+    (budget_tokens, reliable): (usize, usize),
 ) -> Result<(Vec<Span>, usize), SampleError> {
+    let mut cut = false;
     for _ in 0..attempts.max(1) {
         let (spans, used) = stochastic_spans(masker, n, max_spans, budget, rng);
         if !spans.is_empty() {
             return Ok((spans, used));
         }
+        cut |= used < text_len;
     }
-    Err(SampleError::NothingMasked { attempts })
+    if cut {
+        Err(SampleError::NoSpace { budget: budget_tokens, needed: reliable.max(budget_tokens + 1) })
+    } else {
+        Err(SampleError::NothingMasked { attempts })
+    }
+}
+
+impl StochasticMasker {
+    /// The longest span this masker draws.
+    pub fn longest_span(&self) -> usize {
+        self.max_span.ceil() as usize
+    }
 }
 
 /// T5's exact masker over the first `n` tokens: `noise = clamp(round(n·rate), 1, n-1)` masked tokens in

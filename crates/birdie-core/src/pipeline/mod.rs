@@ -128,6 +128,28 @@ impl MixtureSchedule {
         &self.entries[i.max(1) - 1].1
     }
 
+    /// The mixture batches `from..to` were built with, each batch weighted alike (the weights in force for the
+    /// first batch when the range is empty). A mixture set after batch `s` reaches the batches only from
+    /// `s + prefetch` on, so this — not the newest mixture — is what an interval of training ran on.
+    pub fn mean_over(&self, from: u64, to: u64) -> Vec<f64> {
+        if to <= from {
+            return self.weights_for(from).to_vec();
+        }
+        let mut mean = vec![0.0; self.weights_for(from).len()];
+        let n = (to - from) as f64;
+        // Walk the entries overlapping [from, to).
+        for (i, (start, w)) in self.entries.iter().enumerate() {
+            let end = self.entries.get(i + 1).map_or(u64::MAX, |e| e.0);
+            let (lo, hi) = (from.max(*start), to.min(end));
+            if lo < hi {
+                for (m, x) in mean.iter_mut().zip(w) {
+                    *m += x * (hi - lo) as f64 / n;
+                }
+            }
+        }
+        mean
+    }
+
     fn push(&mut self, from: u64, weights: Vec<f64>) {
         self.entries.retain(|(f, _)| *f < from);
         self.entries.push((from, weights));
@@ -347,7 +369,8 @@ fn worker(
         .map(|s| {
             let s64 = s as u64;
             let first = consumed + (s64 + s_count - consumed % s_count) % s_count;
-            (first, s, StreamReader::new(cfg.seed, s, shared.streams, shared.source.num_docs(), cursors[s]))
+            let cursor = cursors[s].clone();
+            (first, s, StreamReader::new(cfg.seed, s, shared.streams, shared.source.num_docs(), cursor))
         })
         .collect();
     let ctx = BuildContext {
@@ -380,7 +403,7 @@ fn worker(
             stream: *stream,
             batch,
             stats,
-            cursor: reader.cursor,
+            cursor: reader.cursor.clone(),
         });
         let failed = result.is_err();
         if tx.send(result).is_err() || failed {
@@ -402,5 +425,23 @@ mod tests {
         assert_eq!(s.weights_for(5), [0.0, 1.0]);
         s.push(3, vec![0.5, 0.5]);
         assert_eq!(s.weights_for(100), [0.5, 0.5]);
+    }
+
+    #[test]
+    fn mean_over_weights_each_batch_alike() {
+        let mut s = MixtureSchedule { entries: vec![(0, vec![1.0, 0.0])] };
+        s.push(8, vec![0.0, 1.0]);
+        s.push(33, vec![0.5, 0.5]);
+        // Batches 0..25: 8 on the first mixture, 17 on the second.
+        let m = s.mean_over(0, 25);
+        assert!((m[0] - 8.0 / 25.0).abs() < 1e-12 && (m[1] - 17.0 / 25.0).abs() < 1e-12, "{m:?}");
+        // Batches 25..50: 8 on the second, 17 on the third; equal to averaging weights_for batch by batch.
+        let naive: Vec<f64> =
+            (0..2).map(|j| (25..50).map(|k| s.weights_for(k)[j]).sum::<f64>() / 25.0).collect();
+        let m = s.mean_over(25, 50);
+        for j in 0..2 {
+            assert!((m[j] - naive[j]).abs() < 1e-12);
+        }
+        assert_eq!(s.mean_over(40, 40), vec![0.5, 0.5]);
     }
 }

@@ -11,12 +11,16 @@ use crate::rng::SampleRng;
 /// RNG stream ids for document order live above this offset, clear of the batch streams.
 const ORDER_STREAM_BASE: u64 = 1 << 40;
 
-/// Position of one stream: epoch, index in that epoch's document order, and tokens consumed of that document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+/// Position of one stream: epoch, index in that epoch's document order, and tokens consumed of that document; and
+/// the arms drawn for this stream's batches that did not fit where they were drawn (placed first where they fit,
+/// in this batch or the stream's next, so every draw of the mixture becomes a sample).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Cursor {
     pub epoch: u64,
     pub pos: usize,
     pub offset: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deferred: Vec<usize>,
 }
 
 /// A stream being read.
@@ -117,7 +121,7 @@ mod tests {
         assert!(seen.iter().all(|&d| d == 1 || d == 4));
         assert_eq!(r.cursor.epoch, 1);
         // Resuming from a cursor gives the same continuation.
-        let mut a = StreamReader::new(1, 1, 3, docs.len(), r.cursor);
+        let mut a = StreamReader::new(1, 1, 3, docs.len(), r.cursor.clone());
         assert_eq!(a.current(&docs).len(), r.current(&docs).len());
     }
 }

@@ -15,8 +15,12 @@ use crate::rng::SampleRng;
 /// RNG streams of validation batches live above this offset.
 const VALIDATION_STREAM_BASE: u64 = 1 << 41;
 
-/// One validation batch per arm (in arm order). An arm that cannot make any sample from the validation text gets
-/// a batch without segments (the caller reports it) instead of stopping the run.
+/// One validation batch per arm (in arm order).
+///
+/// # Errors
+/// An arm that cannot fill one validation row (no sample of it fits the sequence length from the validation text)
+/// is refused, naming the arm and the sizes: its loss would be meaningless (a batch without label positions), and
+/// a controller rewarded by it would be misled.
 pub fn validation_batches(
     arms: &[Arm],
     specials: &SpecialTokens,
@@ -44,9 +48,21 @@ pub fn validation_batches(
         let stream = VALIDATION_STREAM_BASE + a as u64;
         let mut reader = StreamReader::new(config.seed ^ stream, 0, 1, source.num_docs(), Cursor::default());
         let mut rng = SampleRng::derive(config.seed, stream, 0);
+        let refuse = |why: String| {
+            PipelineError::Config(format!(
+                "arm {a} (\"{}\", minimum sample {} tokens) cannot fill one validation row of {} tokens from the \
+                 validation split ({} documents, {} tokens): {why}",
+                arms[a].name,
+                arms[a].min_budget(),
+                config.seq_len,
+                source.num_docs(),
+                (0..source.num_docs()).map(|d| source.doc_len(d)).sum::<usize>(),
+            ))
+        };
         match build_batch(&ctx, &weights, &mut reader, &mut rng, 0) {
-            Ok((batch, _)) => out.push(batch),
-            Err(PipelineError::TooManyFailures { .. }) => out.push(PackedBatch::empty(rows, config.seq_len)),
+            Ok((batch, stats)) if stats[a].samples > 0 => out.push(batch),
+            Ok(_) => return Err(refuse("no sample of it fits".into())),
+            Err(PipelineError::TooManyFailures { detail, .. }) => return Err(refuse(detail)),
             Err(e) => return Err(e),
         }
     }
