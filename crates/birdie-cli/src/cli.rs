@@ -315,6 +315,10 @@ pub struct SimulateArgs {
     /// alike, like their total-loss metric).
     #[arg(long)]
     pub class_normalisation: bool,
+    /// Share of each interval still trained on the previous mixture (the trainer's prefetch over the steps
+    /// between evaluations; 0 applies every decision at once).
+    #[arg(long, default_value_t = birdie_core::controller::simulator::DEFAULT_DELAY)]
+    pub delay: f64,
     /// Time one update (reward-model training + scoring) with 15 arms and 40 history rows instead.
     #[arg(long)]
     pub bench: bool,

@@ -230,3 +230,74 @@ fn a_diverging_run_stops_with_a_clear_message() {
     let lines = losses(&dir.path().join("o/metrics.jsonl"));
     assert!(lines.iter().any(|m| m["train_loss"].is_null()));
 }
+
+#[test]
+fn architecture_and_vocabulary_errors_say_the_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |text: String| {
+        let cfg = dir.path().join("bad.toml");
+        std::fs::write(&cfg, text).unwrap();
+        let out = birdie(dir.path())
+            .args(["train", "--config"])
+            .arg(&cfg)
+            .arg("--out")
+            .arg(dir.path().join("o"))
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // An unknown model architecture: every allowed one is listed.
+    let (code, stderr) = run(RUN.replace("arch = \"hawk\"", "arch = \"mamba\""));
+    assert_eq!(code, Some(2), "{stderr}");
+    for needle in ["model.arch", "mamba", "hawk", "gated-ssm", "transformer", "toy"] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    // The reward model's architecture key names itself, so it is not mistaken for the model's.
+    let (code, stderr) = run(RUN.replace("[reward_model]", "[reward_model]\narch = \"mamba\""));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("reward_model.arch") && stderr.contains("model.arch: hawk"), "{stderr}");
+    // The toy benchmark model keeps its 512-entry vocabulary: the bundled tokenizer's ids do not fit it, which is
+    // an error naming both sizes (not an index panic in the middle of a step).
+    let toy = "total_steps = 2\n[model]\narch = \"toy\"\nd_model = 16\nnum_layers = 1\n[data]\nbatch_size = 1\n\
+               seq_len = 64\nvalidation_rows = 1\n[procedure]\nname = \"ntp\"\n";
+    let (code, stderr) = run(toy.to_string());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("vocabulary of 512") && stderr.contains("token id"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn custom_objectives_are_copied_into_the_run_and_resume_and_eval_use_the_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let arms = "[[arms]]\nobjective = \"next_token_prediction\"\n\n\
+                [[arms]]\nobjective = \"prefix_language_modeling\"\nprefix_fraction = 0.5\n";
+    std::fs::write(dir.path().join("arms.toml"), arms).unwrap();
+    let cfg = RUN.replace("name = \"birdie\"", "name = \"custom\"\nobjectives = \"arms.toml\"");
+    std::fs::write(dir.path().join("run.toml"), cfg).unwrap();
+    // A relative objectives path, read from the working directory at the start.
+    let out = birdie(dir.path())
+        .current_dir(dir.path())
+        .args(["train", "--steps", "4", "--config", "run.toml", "--out", "run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let run = dir.path().join("run");
+    assert_eq!(std::fs::read_to_string(run.join("objectives.toml")).unwrap(), arms);
+    let written: toml::Table = toml::from_str(&std::fs::read_to_string(run.join("config.toml")).unwrap()).unwrap();
+    assert_eq!(written["procedure"]["objectives"].as_str(), Some("objectives.toml"));
+    // The original is gone: --resume (from the same directory) and evaluation (from another) read the run's copy.
+    std::fs::remove_file(dir.path().join("arms.toml")).unwrap();
+    let out = birdie(dir.path()).current_dir(dir.path()).args(["train", "--resume", "--out", "run"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(losses(&run.join("metrics.jsonl")).len(), 8);
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let out = birdie(dir.path())
+        .current_dir(&elsewhere)
+        .args(["eval", "infill", "--n", "2", "--checkpoint"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(run.join("eval/infill.json").exists());
+}

@@ -242,7 +242,8 @@ fn realised_arm_shares_follow_the_mixture_and_no_document_is_skipped_for_space()
         arms.iter().map(|a| a.prob / total).collect()
     };
     for seq_len in [256, 2048] {
-        let cfg = PipelineConfig { batch_size: 8, seq_len, seed: 11, workers: 2, streams: 4, ..PipelineConfig::default() };
+        let cfg =
+            PipelineConfig { batch_size: 8, seq_len, seed: 11, workers: 2, streams: 4, ..PipelineConfig::default() };
         let mut p = Pipeline::start(cfg, preset("birdie").unwrap(), specials(), endless_documents(4), None).unwrap();
         let mut counts = vec![0u64; k];
         let mut total = 0u64;

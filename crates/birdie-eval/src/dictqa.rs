@@ -87,17 +87,29 @@ pub fn make_item(rng: &mut SampleRng, all: &[(String, String)], k: usize, jrt: b
     DictQaItem { prompt, answer: context[q].1.clone(), other: context[other].1.clone(), context }
 }
 
-pub fn run(ev: &Evaluator, o: &DictQaOptions, progress: Progress) -> Result<EvalReport, EvalError> {
+/// The items [`run`] evaluates: `o.n` per entry count of `o.entries`, in that order.
+pub fn items(o: &DictQaOptions) -> Result<Vec<Vec<DictQaItem>>, EvalError> {
     let all = entries()?;
+    Ok(o.entries
+        .iter()
+        .enumerate()
+        .map(|(s, &k)| {
+            (0..o.n)
+                .map(|i| make_item(&mut SampleRng::derive(o.seed, 0x6471_6100 + s as u64, i as u64), all, k, o.jrt))
+                .collect()
+        })
+        .collect())
+}
+
+pub fn run(ev: &Evaluator, o: &DictQaOptions, progress: Progress) -> Result<EvalReport, EvalError> {
+    let items = items(o)?;
     let mut report = EvalReport::new("dictqa", &ev.checkpoint, o.seed);
     let mut sums = [0.0f64; 4];
     let total = o.entries.len() * o.n;
     let mut done = 0;
-    for (s, &k) in o.entries.iter().enumerate() {
+    for (&k, setting_items) in o.entries.iter().zip(&items) {
         let mut m = [0.0f64; 4];
-        for i in 0..o.n {
-            let mut rng = SampleRng::derive(o.seed, 0x6471_6100 + s as u64, i as u64);
-            let item = make_item(&mut rng, all, k, o.jrt);
+        for item in setting_items {
             let max_new = ev.encode(&item.answer)?.len() + 16;
             let generated = ev.answer(&item.prompt, max_new)?;
             let line = generated.trim_start().lines().next().unwrap_or("").to_string();

@@ -46,7 +46,7 @@ impl Evaluator {
         let t = TrainedModel::open(path, &device).map_err(EvalError::Checkpoint)?;
         let arms =
             birdie_train::trainer::procedure_arms(&t.config).map_err(|e| EvalError::Checkpoint(e.to_string()))?;
-        let vocab = if t.config.model.arch == "toy" { 512 } else { t.tokenizer.vocab_size() };
+        let vocab = t.config.model.vocab_size(t.tokenizer.vocab_size());
         let mut ev =
             Evaluator::new(t.model, t.tokenizer, vocab, &path.display().to_string(), t.config.data.seq_len, arms);
         if let Some(s) = style {

@@ -5,8 +5,8 @@
 
 use birdie_core::packing::{Batcher, IGNORE_INDEX};
 use birdie_core::SampleRng;
-use birdie_models::{Model, SequenceBatch};
-use birdie_train::clip_global_norm;
+use birdie_models::{Model, ModelError, SequenceBatch};
+use birdie_train::clipped_step;
 use birdie_train::config::{warmup_cosine, OptimizerConfig};
 use birdie_train::optimizer::adamw;
 use birdie_train::trainer::sequence_batch;
@@ -42,7 +42,7 @@ impl FinetuneOptions {
 }
 
 /// One packed training batch of `samples`, each in its own row, with labels only where the target is scored.
-fn training_batch(lm: &EvalModel, samples: &[TargetSample], conv_width: usize) -> SequenceBatch {
+fn training_batch(lm: &EvalModel, samples: &[TargetSample], conv_width: usize) -> Result<SequenceBatch, ModelError> {
     let laid: Vec<(Vec<u32>, Vec<u32>, usize)> = samples
         .iter()
         .map(|s| {
@@ -67,7 +67,7 @@ fn training_batch(lm: &EvalModel, samples: &[TargetSample], conv_width: usize) -
             }
         }
     }
-    sequence_batch(&packed, conv_width, &Device::flex().autodiff())
+    sequence_batch(&packed, conv_width, lm.vocab, &Device::flex().autodiff())
 }
 
 /// Trains `model` (on an autodiff device) on samples from `draw` (seeded per step from (`opts.seed`, `stream`, step)); returns the model and
@@ -87,13 +87,12 @@ pub fn fit(
     for step in 0..opts.steps {
         let mut rng = SampleRng::derive(opts.seed, stream, step);
         let samples = (0..opts.batch_size).map(|_| draw(&mut rng)).collect::<Result<Vec<_>, _>>()?;
-        let batch = training_batch(lm, &samples, conv_width);
+        let batch = training_batch(lm, &samples, conv_width)?;
         let loss = model.loss(&batch);
         let value = f64::from(loss.clone().into_scalar::<f32>());
         if value.is_finite() {
-            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-            clip_global_norm(&mut grads, &model, cfg.grad_clip);
-            model = optim.step(opts.learning_rate(step), model, grads);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = clipped_step(&mut optim, opts.learning_rate(step), model, grads, cfg.grad_clip).0;
         }
         losses.push(value);
         progress(step as usize + 1, opts.steps as usize);

@@ -102,15 +102,24 @@ pub fn books() -> Result<Vec<Vec<String>>, EvalError> {
         .collect())
 }
 
-pub fn run(ev: &Evaluator, o: &InfillOptions, progress: Progress) -> Result<EvalReport, EvalError> {
+/// The `o.n` items [`run`] evaluates (3–7 paragraphs each).
+pub fn items(o: &InfillOptions) -> Result<Vec<InfillItem>, EvalError> {
     let books = books()?;
+    (0..o.n)
+        .map(|i| {
+            let mut rng = SampleRng::derive(o.seed, 0x696e_666c, i as u64);
+            let k = rng.random_range(3..=7);
+            make_item(&mut rng, &books, k)
+                .ok_or_else(|| EvalError::Data("no story window in the held-out books".into()))
+        })
+        .collect()
+}
+
+pub fn run(ev: &Evaluator, o: &InfillOptions, progress: Progress) -> Result<EvalReport, EvalError> {
     let mut report = EvalReport::new("infill", &ev.checkpoint, o.seed);
     let mut per = [(0usize, 0usize); 8];
-    for i in 0..o.n {
-        let mut rng = SampleRng::derive(o.seed, 0x696e_666c, i as u64);
-        let k = rng.random_range(3..=7);
-        let item = make_item(&mut rng, &books, k)
-            .ok_or_else(|| EvalError::Data("no story window in the held-out books".into()))?;
+    for (i, item) in items(o)?.into_iter().enumerate() {
+        let k = item.entries;
         let prompt = ev.encode(&item.prompt)?;
         let samples = item
             .choices

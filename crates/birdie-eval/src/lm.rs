@@ -8,8 +8,11 @@
 //!
 //! Whatever a model may see bidirectionally is the prompt only: targets are never in the prefix.
 
+use std::collections::HashMap;
+
 use birdie_core::packing::Batcher;
-use birdie_models::{Model, ModelError};
+use birdie_core::PackedBatch;
+use birdie_models::{DecodeState, Model, ModelError};
 use birdie_train::trainer::sequence_batch;
 use burn::prelude::*;
 
@@ -67,6 +70,63 @@ impl Scored {
     }
 }
 
+/// Answers known in advance, standing in for the model. Under a prefix, the known answers (teacher-forced tokens,
+/// the target, then a stop token) that continue what follows the start-of-generation token so far share all the
+/// probability of the next token, each answer equally (with one such answer its next token is certain); where none
+/// continues it, every token is equally likely. Scored and generated through the same code as a model, it gives
+/// each task its best score: 1 on every accuracy-like metric where prompts are distinct, and, where several answers
+/// share a prefix (the perplexity windows), a loss of at most ln(answers under the prefix) nats per answer.
+#[derive(Debug, Clone, Default)]
+pub struct Oracle {
+    /// Prefix → the token sequences known to follow its start-of-generation token.
+    answers: HashMap<Vec<u32>, Vec<Vec<u32>>>,
+}
+
+/// The oracle's logit of a predicted token (plus ln of its share; every other token's is 0): exp(−100) is below
+/// f64's precision next to 1, so a certain prediction costs exactly 0 nats.
+const ORACLE_LOGIT: f32 = 100.0;
+
+impl Oracle {
+    /// Logits of the position after `after` (the tokens following start-of-generation) under `prefix`.
+    fn logits(&self, prefix: &[u32], after: &[u32], vocab: usize) -> Vec<f32> {
+        let mut counts: HashMap<u32, usize> = HashMap::new();
+        for a in self.answers.get(prefix).into_iter().flatten() {
+            if a.len() > after.len() && a.starts_with(after) {
+                *counts.entry(a[after.len()]).or_default() += 1;
+            }
+        }
+        let mut row = vec![0.0; vocab];
+        for (t, n) in counts {
+            if let Some(slot) = row.get_mut(t as usize) {
+                *slot = ORACLE_LOGIT + (n as f32).ln();
+            }
+        }
+        row
+    }
+
+    /// Logits `[rows · seq, vocab]` of a packed batch, each segment read from its input ids as a model reads them.
+    fn packed_logits(&self, b: &PackedBatch, vocab: usize) -> Vec<f32> {
+        let mut out = vec![0.0; b.batch_size * b.seq_len * vocab];
+        let ids = |range: std::ops::Range<usize>| b.input_ids[range].iter().map(|&t| t as u32).collect::<Vec<u32>>();
+        for seg in &b.segments {
+            let base = seg.row * b.seq_len + seg.start;
+            let prefix = ids(base..base + seg.input_len);
+            // Position input_len + t holds start-of-generation (t = 0) or label token t − 1 and predicts label t.
+            for t in 0..seg.label_len {
+                let pos = base + seg.input_len + t;
+                let after = ids(base + seg.input_len + 1..pos + 1);
+                out[pos * vocab..(pos + 1) * vocab].copy_from_slice(&self.logits(&prefix, &after, vocab));
+            }
+        }
+        out
+    }
+}
+
+/// Index of the largest logit (the first of equals).
+fn argmax(row: &[f32]) -> u32 {
+    row.iter().enumerate().fold((0, f32::NEG_INFINITY), |a, (k, &v)| if v > a.1 { (k, v) } else { a }).0 as u32
+}
+
 /// A model ready for evaluation (no gradients).
 pub struct EvalModel {
     pub model: Model,
@@ -81,6 +141,8 @@ pub struct EvalModel {
     pub paradigm: Option<u32>,
     /// Most positions × vocabulary entries of logits held at once (bounds memory: 2^26 floats = 256 MiB).
     pub max_logits: usize,
+    /// When set, answers come from this [`Oracle`] instead of the model.
+    pub oracle: Option<Oracle>,
 }
 
 impl EvalModel {
@@ -94,7 +156,21 @@ impl EvalModel {
             style: PromptStyle::Prefix,
             paradigm: None,
             max_logits: 1 << 26,
+            oracle: None,
         }
+    }
+
+    /// Replaces the model by an [`Oracle`] that knows `answers` (each laid out as this model lays out a sample of
+    /// it): scoring and generation then run exactly as for the model, with the oracle's logits.
+    pub fn set_oracle(&mut self, answers: &[TargetSample]) {
+        let mut oracle = Oracle::default();
+        for a in answers {
+            let (prefix, forced) = self.layout(&a.prompt, a.raw);
+            let known: Vec<u32> =
+                forced.into_iter().chain(a.target.iter().copied()).chain(self.stop.first().copied()).collect();
+            oracle.answers.entry(prefix).or_default().push(known);
+        }
+        self.oracle = Some(oracle);
     }
 
     pub fn with_style(mut self, style: PromptStyle, paradigm: Option<u32>) -> Self {
@@ -166,8 +242,11 @@ impl EvalModel {
                 batcher.add(&prefix, &label, k).expect("each sample fits a row of the group's length");
             }
             let packed = batcher.take();
-            let batch = sequence_batch(&packed, self.model.conv_width(), &self.device);
-            let logits = self.model.forward(&batch).into_data().try_to_vec::<f32>().expect("f32 logits");
+            let batch = sequence_batch(&packed, self.model.conv_width(), vocab, &self.device)?;
+            let logits = match &self.oracle {
+                Some(o) => o.packed_logits(&packed, vocab),
+                None => self.model.forward(&batch).into_data().try_to_vec::<f32>().expect("f32 logits"),
+            };
             for seg in &packed.segments {
                 let s = &samples[seg.arm];
                 let mut scored = Scored { nll: 0.0, tokens: 0, argmax: Vec::new(), gold: Vec::new() };
@@ -177,14 +256,12 @@ impl EvalModel {
                     }
                     let pos = seg.row * packed.seq_len + seg.start + seg.input_len + forced_len[seg.arm] + t;
                     let row = &logits[pos * vocab..(pos + 1) * vocab];
-                    let (arg, max) =
-                        row.iter()
-                            .enumerate()
-                            .fold((0, f32::NEG_INFINITY), |a, (k, &v)| if v > a.1 { (k, v) } else { a });
+                    let arg = argmax(row);
+                    let max = row[arg as usize];
                     let lse = max as f64 + row.iter().map(|&v| ((v - max) as f64).exp()).sum::<f64>().ln();
                     scored.nll += lse - row[gold as usize] as f64;
                     scored.tokens += 1;
-                    scored.argmax.push(arg as u32);
+                    scored.argmax.push(arg);
                     scored.gold.push(gold);
                 }
                 out[seg.arm] = Some(scored);
@@ -202,13 +279,22 @@ impl EvalModel {
         tokens.push(self.start_of_generation as i32);
         tokens.extend(forced.iter().map(|&t| t as i32));
         self.check_length(tokens.len())?;
-        let (mut logits, mut state) = self.model.prompt(&tokens, 1, prefix.len(), &self.device)?;
+        if let Some(&largest) = tokens.iter().max().filter(|&&t| t as usize >= self.vocab) {
+            return Err(ModelError::TokenOutOfVocabulary { largest: largest as u32, vocab_size: self.vocab });
+        }
+        let to_vec = |l: Tensor<2>| l.into_data().try_to_vec::<f32>().expect("f32 logits");
+        let mut state: Option<DecodeState> = None;
+        let mut row = match &self.oracle {
+            Some(o) => o.logits(&prefix, &forced, self.vocab),
+            None => {
+                let (logits, s) = self.model.prompt(&tokens, 1, prefix.len(), &self.device)?;
+                state = Some(s);
+                to_vec(logits)
+            }
+        };
         let mut out = Vec::new();
         while out.len() < max_new {
-            let row = logits.into_data().try_to_vec::<f32>().expect("f32 logits");
-            let next =
-                row.iter().enumerate().fold((0, f32::NEG_INFINITY), |a, (k, &v)| if v > a.1 { (k, v) } else { a }).0
-                    as u32;
+            let next = argmax(&row);
             if self.stop.contains(&next) {
                 break;
             }
@@ -216,10 +302,14 @@ impl EvalModel {
             if out.len() == max_new {
                 break;
             }
-            logits = match self.model.step(&[next as i32], &mut state, &self.device) {
-                Ok(l) => l,
-                Err(ModelError::ContextFull { .. }) => break,
-                Err(e) => return Err(e),
+            row = match (&self.oracle, state.as_mut()) {
+                (Some(o), _) => o.logits(&prefix, &[forced.as_slice(), &out].concat(), self.vocab),
+                (None, Some(state)) => match self.model.step(&[next as i32], state, &self.device) {
+                    Ok(l) => to_vec(l),
+                    Err(ModelError::ContextFull { .. }) => break,
+                    Err(e) => return Err(e),
+                },
+                (None, None) => unreachable!("the model's decode state is set with its prompt"),
             };
         }
         Ok(out)

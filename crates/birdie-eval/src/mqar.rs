@@ -146,6 +146,29 @@ fn target_sample(s: MqarSample) -> TargetSample {
 const STREAM_TEST: u64 = 0x6d71_6172;
 const STREAM_TRAIN: u64 = 0x6d71_7472;
 
+/// The test sequences of every setting of `o`, in order: `o.n` each, seeded by (`o.seed`, setting, index).
+pub fn test_samples(vocab: MqarVocab, o: &MqarOptions) -> Vec<Vec<TargetSample>> {
+    o.settings
+        .iter()
+        .enumerate()
+        .map(|(s, &(l, kv))| {
+            (0..o.n)
+                .map(|i| {
+                    let mut rng = SampleRng::derive(o.seed, STREAM_TEST, (s * 1_000_003 + i) as u64);
+                    target_sample(make_sample(&mut rng, vocab, l, kv))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The ids MQAR draws from on a checkpoint: the top run of the tokenizer's ordinary (non-special) ids.
+pub fn checkpoint_vocab(ev: &Evaluator) -> MqarVocab {
+    let sp = ev.tokenizer.specials();
+    let lo = (0..ev.lm.vocab as u32).rev().take_while(|&i| !sp.is_special(i)).last().unwrap_or(0);
+    MqarVocab { lo, hi: ev.lm.vocab as u32 }
+}
+
 /// Accuracy per setting on fresh test sequences.
 fn measure(
     lm: &EvalModel,
@@ -156,17 +179,7 @@ fn measure(
 ) -> Result<(), EvalError> {
     let chance = 1.0 / (vocab.hi - vocab.mid()) as f64;
     let (mut hits, mut total) = (0usize, 0usize);
-    for (s, &(l, kv)) in o.settings.iter().enumerate() {
-        let samples: Vec<TargetSample> = (0..o.n)
-            .map(|i| {
-                target_sample(make_sample(
-                    &mut SampleRng::derive(o.seed, STREAM_TEST, (s * 1_000_003 + i) as u64),
-                    vocab,
-                    l,
-                    kv,
-                ))
-            })
-            .collect();
+    for (&(l, kv), samples) in o.settings.iter().zip(test_samples(vocab, o)) {
         let scored = lm.score(&samples)?;
         let h: usize = scored.iter().map(|r| r.argmax.iter().zip(&r.gold).filter(|(a, b)| a == b).count()).sum();
         let t: usize = scored.iter().map(|r| r.tokens).sum();
@@ -181,9 +194,7 @@ fn measure(
 
 /// Evaluates a trained checkpoint on MQAR built from its ordinary token ids.
 pub fn run_checkpoint(ev: &Evaluator, o: &MqarOptions) -> Result<EvalReport, EvalError> {
-    let sp = ev.tokenizer.specials();
-    let lo = (0..ev.lm.vocab as u32).rev().take_while(|&i| !sp.is_special(i)).last().unwrap_or(0);
-    let vocab = MqarVocab { lo, hi: ev.lm.vocab as u32 };
+    let vocab = checkpoint_vocab(ev);
     o.validate(vocab)?;
     let mut report = EvalReport::new("mqar", &ev.checkpoint, o.seed);
     measure(&ev.lm, vocab, o, "", &mut report)?;

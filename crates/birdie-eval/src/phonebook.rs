@@ -178,7 +178,10 @@ const STREAM_EVAL: u64 = 0x7068_6f6e;
 const STREAM_FINETUNE: u64 = 0x7068_6674;
 
 /// The evaluation items of every setting (stream fixed by the seed; fine-tuning never draws from it).
-pub fn eval_items(settings: &[(usize, usize)], o: &PhonebookOptions) -> Vec<((usize, usize), PhonebookItem)> {
+/// An item with its (entries, queries) setting.
+pub type SettingItem = ((usize, usize), PhonebookItem);
+
+pub fn eval_items(settings: &[(usize, usize)], o: &PhonebookOptions) -> Vec<SettingItem> {
     let mut out = Vec::new();
     for (s, &(e, q)) in settings.iter().enumerate() {
         for i in 0..o.n {
@@ -190,9 +193,14 @@ pub fn eval_items(settings: &[(usize, usize)], o: &PhonebookOptions) -> Vec<((us
 }
 
 /// Runs the evaluation (after the optional fine-tuning) and reports per setting and overall.
+/// The items [`run`] evaluates, with their (entries, queries) setting.
+pub fn items(ev: &Evaluator, o: &PhonebookOptions) -> Result<Vec<SettingItem>, EvalError> {
+    Ok(eval_items(&settings(ev, o)?, o))
+}
+
 pub fn run(ev: &mut Evaluator, o: &PhonebookOptions, progress: Progress) -> Result<EvalReport, EvalError> {
     let grid = settings(ev, o)?;
-    let items = eval_items(&grid, o);
+    let items = items(ev, o)?;
     if o.finetune.steps > 0 {
         // Fresh books over the same range of sizes; any book identical to an evaluation book is skipped.
         let held: HashSet<&str> = items.iter().map(|(_, it)| it.prompt.as_str()).collect();

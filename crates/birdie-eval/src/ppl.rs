@@ -25,20 +25,19 @@ impl Default for PplOptions {
     }
 }
 
-pub fn run(ev: &Evaluator, o: &PplOptions, progress: Progress) -> Result<EvalReport, EvalError> {
+/// The windows [`run`] scores, by source: each a sample whose prefix is the next-token paradigm token alone.
+pub fn samples(ev: &Evaluator, o: &PplOptions) -> Result<Vec<(String, Vec<TargetSample>)>, EvalError> {
     let docs = heldout::documents()?;
     let mut sources: Vec<&str> = docs.iter().map(|d| heldout::source(&d.id)).collect();
     sources.dedup();
     let window = o.window.unwrap_or(ev.seq_len).saturating_sub(1).max(1);
     let per_source = if o.max_tokens == 0 { usize::MAX } else { (o.max_tokens / sources.len().max(1)).max(1) };
     let ntp = ev.tokenizer.specials().paradigm(Paradigm::NextTokenPrediction);
-    let mut report = EvalReport::new("ppl", &ev.checkpoint, o.seed);
-    let ln_v = (ev.lm.vocab as f64).ln();
-    let (mut nll, mut count) = (0.0, 0usize);
-    for (si, src) in sources.iter().enumerate() {
+    let mut out = Vec::with_capacity(sources.len());
+    for src in sources {
         let mut samples = Vec::new();
         let mut budget = per_source;
-        for d in docs.iter().filter(|d| heldout::source(&d.id) == *src) {
+        for d in docs.iter().filter(|d| heldout::source(&d.id) == src) {
             if budget == 0 {
                 break;
             }
@@ -53,7 +52,18 @@ pub fn run(ev: &Evaluator, o: &PplOptions, progress: Progress) -> Result<EvalRep
                 samples.push(TargetSample::raw(vec![ntp], w.to_vec()));
             }
         }
-        let scored = ev.lm.score(&samples)?;
+        out.push((src.to_string(), samples));
+    }
+    Ok(out)
+}
+
+pub fn run(ev: &Evaluator, o: &PplOptions, progress: Progress) -> Result<EvalReport, EvalError> {
+    let sources = samples(ev, o)?;
+    let mut report = EvalReport::new("ppl", &ev.checkpoint, o.seed);
+    let ln_v = (ev.lm.vocab as f64).ln();
+    let (mut nll, mut count) = (0.0, 0usize);
+    for (si, (src, samples)) in sources.iter().enumerate() {
+        let scored = ev.lm.score(samples)?;
         let (s_nll, s_n): (f64, usize) = scored.iter().fold((0.0, 0), |a, r| (a.0 + r.nll, a.1 + r.tokens));
         let loss = s_nll / s_n.max(1) as f64;
         let setting = format!("source={src}, tokens={s_n}");

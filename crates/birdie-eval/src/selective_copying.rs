@@ -78,14 +78,19 @@ pub fn items(
     Ok(out)
 }
 
-pub fn run(ev: &Evaluator, o: &SelectiveCopyingOptions, progress: Progress) -> Result<EvalReport, EvalError> {
+/// The items [`run`] evaluates, per span count of `o.spans`: [`items`] on the held-out documents.
+pub fn eval_items(ev: &Evaluator, o: &SelectiveCopyingOptions) -> Result<Vec<(usize, Vec<Item>)>, EvalError> {
     let docs: Vec<Vec<u32>> = heldout::documents()?.iter().map(|d| ev.encode(&d.text)).collect::<Result<_, _>>()?;
+    o.spans.iter().map(|&k| Ok((k, items(ev, k, o, &docs)?))).collect()
+}
+
+pub fn run(ev: &Evaluator, o: &SelectiveCopyingOptions, progress: Progress) -> Result<EvalReport, EvalError> {
     let mut report = EvalReport::new("selective-copying", &ev.checkpoint, o.seed);
     let (mut em_all, mut acc_all, mut count) = (0.0, 0.0, 0usize);
     let total = o.spans.len() * o.n;
-    for &k in &o.spans {
+    for (k, setting_items) in eval_items(ev, o)? {
         let (mut em, mut acc) = (0.0, 0.0);
-        for (prompt, label) in items(ev, k, o, &docs)? {
+        for (prompt, label) in setting_items {
             let generated = ev.lm.generate(&prompt, true, label.len())?;
             em += f64::from(u8::from(generated == label));
             acc += token_accuracy(&generated, &label);

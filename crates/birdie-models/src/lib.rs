@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod decode;
+mod embedding;
 pub mod gated_ssm;
 pub mod hawk;
 mod lm_head;

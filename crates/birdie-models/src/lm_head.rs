@@ -1,11 +1,20 @@
 //! The language-model output shared by every architecture: final hidden states → logits (untied head or the
 //! transposed embedding matrix) and the mean cross-entropy over label positions (spec A10).
 
-use burn::nn::{Embedding, Linear};
+use burn::nn::{Embedding, Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 
 use crate::batch::SequenceBatch;
 use crate::ops::softmax_xent::softmax_cross_entropy;
+
+/// An untied head `[d → vocab]`, no bias, normal with std 1/√d: unit-scale initial logits of RMS-normalised inputs,
+/// as with the tied embedding (see [`crate::embedding`]).
+pub(crate) fn init_head(d: usize, vocab: usize, device: &Device) -> Linear {
+    LinearConfig::new(d, vocab)
+        .with_bias(false)
+        .with_initializer(Initializer::Normal { mean: 0.0, std: (1.0 / d as f64).sqrt() })
+        .init(device)
+}
 
 /// Logits `[batch, seq, vocab]` of hidden states `x` `[batch, seq, d]`: `head(x)`, or `x · Eᵀ` when tied.
 pub(crate) fn logits(x: Tensor<3>, head: Option<&Linear>, embed: &Embedding) -> Tensor<3> {

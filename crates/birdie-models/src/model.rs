@@ -9,6 +9,9 @@
 //! | `base` (~125 M) | 768, 1024, 12 | 768, 1536, 18 | 768, 12, 16 |
 //! | `paper` (spec §5, ~1.4 B with a 32 k vocabulary) | 2048, 2560, 20 | 2048, 2560, 48 | 2048, 16, 24 |
 //!
+//! Hawk's RG-LRU gates are dense (`lru_heads` 1) except in `paper`, which has recurrentgemma's 10 heads; the
+//! Transformer's RoPE base is 10 000 except in `paper`, which has the Birdie paper's 250 000 (spec §5.4).
+//!
 //! `toy` is the stack.md benchmark model (its own architecture, V 512).
 
 use burn::module::Module;
@@ -20,6 +23,11 @@ use crate::gated_ssm::{GatedSsm, GatedSsmConfig};
 use crate::hawk::{Hawk, HawkConfig};
 use crate::toy::{Toy, ToyConfig};
 use crate::transformer::{Transformer, TransformerConfig};
+
+/// Heads of the `paper` Hawk's block-diagonal RG-LRU gates (recurrentgemma's 10 for width 2560).
+pub const PAPER_LRU_HEADS: usize = 10;
+/// RoPE base of the `paper` Transformer (the Birdie paper's "decay rate", spec §5.4).
+pub const PAPER_ROPE_THETA: f32 = 250_000.0;
 
 /// Architectures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +75,11 @@ pub enum ModelError {
     StepBatch { got: usize, batch: usize },
     #[error("position {position} is past the model's context of {max} positions (max_seq_len)")]
     ContextFull { position: usize, max: usize },
+    #[error(
+        "token id {largest} is outside the model's vocabulary of {vocab_size} ids (the largest id of the batch; \
+         every id must be below {vocab_size}): the tokenizer and the model's vocabulary do not match"
+    )]
+    TokenOutOfVocabulary { largest: u32, vocab_size: usize },
 }
 
 impl ModelConfig {
@@ -90,14 +103,18 @@ impl ModelConfig {
             other => return Err(ModelError::UnknownPreset(other.to_string())),
         };
         Ok(match arch {
-            Arch::Hawk => {
-                ModelConfig::Hawk(HawkConfig::new(vocab_size, d, hawk_n, hawk_l).with_bidirectional(bidirectional))
-            }
+            Arch::Hawk => ModelConfig::Hawk(
+                HawkConfig::new(vocab_size, d, hawk_n, hawk_l)
+                    .with_bidirectional(bidirectional)
+                    .with_lru_heads(if preset == "paper" { PAPER_LRU_HEADS } else { 1 }),
+            ),
             Arch::GatedSsm => ModelConfig::GatedSsm(
                 GatedSsmConfig::new(vocab_size, d, ssm_n, ssm_l).with_bidirectional(bidirectional),
             ),
             Arch::Transformer => ModelConfig::Transformer(
-                TransformerConfig::new(vocab_size, d, heads, tf_l, max_seq_len).with_prefix_lm(bidirectional),
+                TransformerConfig::new(vocab_size, d, heads, tf_l, max_seq_len)
+                    .with_prefix_lm(bidirectional)
+                    .with_rope_theta(if preset == "paper" { PAPER_ROPE_THETA } else { 10_000.0 }),
             ),
             Arch::Toy => ModelConfig::Toy(ToyConfig::new()),
         })
@@ -138,8 +155,10 @@ impl ModelConfig {
         match self {
             ModelConfig::Hawk(c) => {
                 let (d, n, h) = (c.d_model, c.lru_width, c.mlp_hidden());
+                let bw = n / c.lru_heads; // the block-diagonal gates: one bw × bw product per head
                 for _ in 0..c.num_layers {
-                    v.extend([(d, n), (d, n), (n, n), (n, n), (n, d), (d, h), (d, h), (h, d)]);
+                    v.extend([(d, n), (d, n), (n, d), (d, h), (d, h), (h, d)]);
+                    v.extend(std::iter::repeat_n((bw, bw), 2 * c.lru_heads));
                 }
                 v.push((d, c.vocab_size));
             }

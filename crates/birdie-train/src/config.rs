@@ -259,6 +259,20 @@ impl TrainConfig {
         Self::from_toml(&text, path)
     }
 
+    /// The config of a run directory (`RUN/config.toml`, as the trainer wrote it). A relative `procedure.objectives`
+    /// there names the run's own copy of the objectives file, so it is read from the run directory; a run written
+    /// before runs kept that copy names a path relative to the working directory, which is kept as it is when the run
+    /// directory has no such file.
+    pub fn load_run(run_dir: &Path) -> Result<Self, ConfigError> {
+        let mut cfg = Self::load(&run_dir.join("config.toml").to_string_lossy())?;
+        if let Some(p) = cfg.procedure.objectives.as_mut() {
+            if p.is_relative() && run_dir.join(&*p).exists() {
+                *p = run_dir.join(&*p);
+            }
+        }
+        Ok(cfg)
+    }
+
     /// Checks values across sections; names the key it rejects.
     pub fn validate(&self) -> Result<(), String> {
         if self.total_steps == 0 {
@@ -365,6 +379,24 @@ mod tests {
         assert!(err(&|b| b.replace("[optimizer]", "[optimizer]\nmomentum = 0.9")).contains("momentum"));
         assert!(err(&|b| b.replace("preset = \"tiny\"", "preset = \"huge\"")).contains("huge"));
         assert!(err(&|b| b.replace("[optimizer]", "[optimiser]")).contains("optimiser"));
+    }
+
+    #[test]
+    fn architecture_errors_name_the_key_and_list_every_allowed_value() {
+        let base = TrainConfig::load(DEFAULT_PRESET).unwrap().to_toml();
+        let err = |from: &str, to: &str| {
+            assert_eq!(base.matches(from).count(), 1, "{from}");
+            TrainConfig::from_toml(&base.replace(from, to), Path::new("x.toml")).unwrap_err().to_string()
+        };
+        let model = err("arch = \"hawk\"", "arch = \"mamba\"");
+        for needle in ["model.arch", "mamba", "hawk", "gated-ssm", "transformer", "toy"] {
+            assert!(model.contains(needle), "{needle}: {model}");
+        }
+        // The reward model's own architecture key says whose it is, and where the trained model's is set.
+        let reward = err("arch = \"gated-ssm\"", "arch = \"mamba\"");
+        for needle in ["reward_model.arch", "mamba", "gated-ssm or transformer", "model.arch: hawk"] {
+            assert!(reward.contains(needle), "{needle}: {reward}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub mod trained;
 pub mod trainer;
 
 pub use config::{Procedure, TrainConfig, DEFAULT_PRESET, RUN_PRESETS};
-pub use grad_clip::clip_global_norm;
+pub use grad_clip::{clip_global_norm, clipped_step};
 pub use reward_model::{BurnRewardModel, RewardArch, RewardModelConfig};
 pub use trained::TrainedModel;
 pub use trainer::{train, StepMetrics, TrainError, TrainRun};

@@ -40,13 +40,13 @@ impl TrainedModel {
     pub fn open(path: &Path, device: &Device) -> Result<Self, String> {
         let (run_dir, checkpoint) = locate(path)?;
         let config_path = run_dir.join("config.toml");
-        let config = TrainConfig::load(&config_path.to_string_lossy()).map_err(|e| e.to_string())?;
+        let config = TrainConfig::load_run(&run_dir).map_err(|e| e.to_string())?;
         let tokenizer = match config.data.tokenizer.as_str() {
             "bundled" => Tokenizer::bundled(),
             p => Tokenizer::from_file(Path::new(p)),
         }
         .map_err(|e| format!("{}: data.tokenizer: {e}", config_path.display()))?;
-        let vocab = if config.model.arch == "toy" { 512 } else { tokenizer.vocab_size() };
+        let vocab = config.model.vocab_size(tokenizer.vocab_size());
         let model_cfg = config
             .model
             .resolve(vocab, config.data.seq_len.max(EVAL_MAX_POSITIONS))

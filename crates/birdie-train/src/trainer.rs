@@ -19,7 +19,7 @@ use birdie_core::config::{arms_from_toml, preset};
 use birdie_core::pipeline::{validation_batches, ShardDocuments};
 use birdie_core::{Arm, Controller, PackedBatch, Pipeline, PipelineConfig, UpdateReport};
 use birdie_data::{ShardSet, Split, Tokenizer};
-use birdie_models::{Model, ModelConfig, SequenceBatch};
+use birdie_models::{Model, ModelConfig, ModelError, SequenceBatch};
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -27,9 +27,9 @@ use serde::Serialize;
 
 use crate::checkpoint::{self, TrainerState};
 use crate::config::TrainConfig;
-use crate::grad_clip::clip_global_norm;
+use crate::grad_clip::clipped_step;
 
-/// Non-finite losses in a row that stop the run.
+/// Steps in a row with a non-finite loss or gradient norm (no update applied) that stop the run.
 pub const MAX_BAD_STEPS: usize = 5;
 
 /// Errors that stop training.
@@ -41,8 +41,13 @@ pub enum TrainError {
     Data(String),
     #[error("writing {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("the loss was not finite for {0} steps in a row (last at step {1}); lower optimizer.lr or check the data")]
+    #[error(
+        "the loss or the gradient norm was not finite for {0} steps in a row (last at step {1}); lower optimizer.lr \
+         or check the data"
+    )]
     Diverged(usize, u64),
+    #[error(transparent)]
+    Model(#[from] ModelError),
 }
 
 /// One line of `metrics.jsonl`.
@@ -62,8 +67,14 @@ pub struct StepMetrics {
 /// What an evaluation step adds.
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalMetrics {
-    /// Per-arm validation loss (mean over label tokens), by arm name.
+    /// Per-arm validation loss (mean over label tokens), by arm name (`null` where it was not finite).
     pub val_loss: Vec<(String, f64)>,
+    /// Arms whose validation loss was not finite: missing at this evaluation (no reward across it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// The batch-weighted mixture the interval ending here trained on (the controller's recorded action).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trained_on: Option<Vec<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rewards: Option<Vec<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,9 +113,49 @@ pub fn procedure_arms(config: &TrainConfig) -> Result<Vec<Arm>, TrainError> {
     }
 }
 
-/// The model inputs of a packed batch.
-pub fn sequence_batch(b: &PackedBatch, conv_width: usize, device: &Device) -> SequenceBatch {
-    SequenceBatch::new(
+/// The copy of a `custom` procedure's objectives file in the run directory, which the run's `config.toml` names.
+pub const RUN_OBJECTIVES: &str = "objectives.toml";
+
+/// The config a run trains with, and the one written as its `config.toml`. A `custom` procedure's objectives file is
+/// copied into the run directory ([`RUN_OBJECTIVES`]) at the start, so `--resume` and evaluation read the arms the
+/// run trained on whatever happens to the original; the written config names the copy relative to the run directory
+/// ([`TrainConfig::load_run`] resolves it). A resumed run keeps its copy.
+fn run_config(run: &TrainRun) -> Result<(TrainConfig, TrainConfig), TrainError> {
+    let (mut own, mut written) = (run.config.clone(), run.config.clone());
+    if let Some(source) = &run.config.procedure.objectives {
+        let copy = run.out_dir.join(RUN_OBJECTIVES);
+        let same = |a: &Path, b: &Path| {
+            std::fs::canonicalize(a).ok().is_some_and(|a| std::fs::canonicalize(b).ok() == Some(a))
+        };
+        if !(same(source, &copy) || run.resume && copy.exists()) {
+            let text = std::fs::read(source).map_err(|e| {
+                TrainError::Config(format!("procedure.objectives = {}: reading it: {e}", source.display()))
+            })?;
+            std::fs::write(&copy, text).map_err(|source| TrainError::Io { path: copy.clone(), source })?;
+        }
+        own.procedure.objectives = Some(copy);
+        written.procedure.objectives = Some(PathBuf::from(RUN_OBJECTIVES));
+    }
+    Ok((own, written))
+}
+
+/// The model inputs of a packed batch for a model of `vocab_size` ids: where a batch enters the model, so every token
+/// and label id is checked against the vocabulary here (an id outside it would otherwise fail as an index panic in
+/// the middle of a step).
+///
+/// # Errors
+/// [`ModelError::TokenOutOfVocabulary`] naming the batch's largest id and the vocabulary size.
+pub fn sequence_batch(
+    b: &PackedBatch,
+    conv_width: usize,
+    vocab_size: usize,
+    device: &Device,
+) -> Result<SequenceBatch, ModelError> {
+    let largest = b.input_ids.iter().chain(&b.label_ids).copied().max().unwrap_or(0);
+    if largest >= 0 && largest as usize >= vocab_size {
+        return Err(ModelError::TokenOutOfVocabulary { largest: largest as u32, vocab_size });
+    }
+    Ok(SequenceBatch::new(
         &b.input_ids,
         &b.label_ids,
         &b.segment_ids,
@@ -113,20 +164,21 @@ pub fn sequence_batch(b: &PackedBatch, conv_width: usize, device: &Device) -> Se
         b.seq_len,
         conv_width,
         device,
-    )
+    ))
 }
 
 /// Trains from step 0 to `run.stop_at`, writing `metrics.jsonl` and `config.toml` into `run.out_dir`; `on_step` sees
 /// every step's metrics (progress display).
 pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec<StepMetrics>, TrainError> {
-    let cfg = &run.config;
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| TrainError::Io { path: path.clone(), source }
     };
     std::fs::create_dir_all(&run.out_dir).map_err(io(&run.out_dir))?;
+    let (own, written) = run_config(&run)?;
+    let cfg = &own;
     let config_path = run.out_dir.join("config.toml");
-    std::fs::write(&config_path, cfg.to_toml()).map_err(io(&config_path))?;
+    std::fs::write(&config_path, written.to_toml()).map_err(io(&config_path))?;
 
     let arms = procedure_arms(cfg)?;
     let kinds: Vec<&str> = arms.iter().map(|a| a.spec.name()).collect();
@@ -166,7 +218,7 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
     };
     let validation = validation_batches(&arms, &specials, &val_docs, cfg.data.validation_rows, &pipe_cfg)
         .map_err(|e| TrainError::Data(e.to_string()))?;
-    let vocab = if cfg.model.arch == "toy" { 512 } else { run.tokenizer.vocab_size() };
+    let vocab = cfg.model.vocab_size(run.tokenizer.vocab_size());
     let model_cfg: ModelConfig =
         cfg.model.resolve(vocab, cfg.data.seq_len).map_err(|e| TrainError::Config(e.to_string()))?;
     let device = Device::flex().autodiff();
@@ -249,19 +301,24 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
     for step in first_step..stop {
         let start = Instant::now();
         let packed = pipeline.next_batch().map_err(|e| TrainError::Data(e.to_string()))?;
-        let batch = sequence_batch(&packed, conv_width, &device);
+        let batch = sequence_batch(&packed, conv_width, vocab, &device)?;
         let lr = cfg.learning_rate(step);
         let loss = model.loss(&batch);
         let loss_value = f64::from(loss.clone().into_scalar::<f32>());
         let mut grad_norm = f64::NAN;
+        let mut applied = false;
         if loss_value.is_finite() {
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            (model, grad_norm, applied) = clipped_step(&mut optim, lr, model, grads, cfg.optimizer.grad_clip);
+        }
+        if applied {
             bad = 0;
-            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-            grad_norm = clip_global_norm(&mut grads, &model, cfg.optimizer.grad_clip);
-            model = optim.step(lr, model, grads);
         } else {
+            // A non-finite loss or gradient norm: no update, and the step counts towards divergence.
             bad += 1;
-            tracing::warn!("step {step}: loss {loss_value}, update skipped ({bad} in a row)");
+            tracing::warn!(
+                "step {step}: loss {loss_value}, gradient norm {grad_norm}: update skipped ({bad} in a row)"
+            );
             if bad >= MAX_BAD_STEPS {
                 return Err(TrainError::Diverged(bad, step));
             }
@@ -270,7 +327,7 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
         let done = step + 1;
         let secs = start.elapsed().as_secs_f64();
         let eval = if schedule.is_eval_step(done) || done == cfg.total_steps {
-            Some(evaluate(&model, &validation, conv_width, &names, controller.as_mut(), done, &mut pipeline)?)
+            Some(evaluate(&model, &validation, &model_cfg, &names, controller.as_mut(), done, &mut pipeline)?)
         } else {
             None
         };
@@ -327,7 +384,7 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
 fn evaluate(
     model: &Model,
     validation: &[PackedBatch],
-    conv_width: usize,
+    model_cfg: &ModelConfig,
     names: &[String],
     controller: Option<&mut Controller>,
     step: u64,
@@ -337,12 +394,25 @@ fn evaluate(
     let device = Device::flex();
     let losses: Vec<f64> = validation
         .iter()
-        .map(|b| f64::from(plain.loss(&sequence_batch(b, conv_width, &device)).into_scalar::<f32>()))
-        .collect();
+        .map(|b| {
+            let batch = sequence_batch(b, model_cfg.conv_width(), model_cfg.vocab_size(), &device)?;
+            Ok(f64::from(plain.loss(&batch).into_scalar::<f32>()))
+        })
+        .collect::<Result<_, ModelError>>()?;
     let val_loss: Vec<(String, f64)> = names.iter().cloned().zip(losses.iter().copied()).collect();
+    let missing: Vec<String> =
+        names.iter().zip(&losses).filter(|(_, l)| !l.is_finite()).map(|(n, _)| n.clone()).collect();
+    if !missing.is_empty() {
+        tracing::warn!(
+            "step {step}: validation loss not finite for {}; missing at this evaluation",
+            missing.join(", ")
+        );
+    }
     let Some(c) = controller else {
         return Ok(EvalMetrics {
             val_loss,
+            missing,
+            trained_on: None,
             rewards: None,
             saturated_share: None,
             mixture: pipeline.state().schedule.weights_for(pipeline.state().consumed).to_vec(),
@@ -351,17 +421,21 @@ fn evaluate(
             controller_seconds: 0.0,
         });
     };
-    c.begin_evaluation(step);
+    // The interval since the last evaluation trained on the mixtures its batches were built with (a new mixture
+    // reaches the batches `prefetch` batches after it is set): that, batch-weighted, is the action it is credited.
+    let trained_on = c.last_evaluation_step().map(|from| pipeline.state().schedule.mean_over(from, step));
+    c.begin_evaluation(step, trained_on);
     let mut report: Option<UpdateReport> = None;
     for (arm, &l) in losses.iter().enumerate() {
-        // A non-finite validation loss is recorded as a large finite one so the evaluation completes.
-        let l = if l.is_finite() { l } else { 1e4 };
+        // A non-finite loss is recorded as missing for this arm at this evaluation.
         report = c.record_validation_loss(arm, l).map_err(|e| TrainError::Config(e.to_string()))?;
     }
     let r = report.expect("the last arm's loss completes the evaluation");
     pipeline.set_mixture(&r.mixture).map_err(|e| TrainError::Data(e.to_string()))?;
     Ok(EvalMetrics {
         val_loss,
+        missing,
+        trained_on: r.trained_on,
         rewards: r.rewards,
         saturated_share: r.saturated_share,
         mixture: r.mixture,
@@ -398,4 +472,30 @@ fn restore(
         c.restore(cstate, &bytes).map_err(|e| format!("{}: {e}", dir.join("reward_model.bin").display()))?;
     }
     Ok((model, optim.load_record(optim_record), state))
+}
+
+#[cfg(test)]
+mod tests {
+    use birdie_core::packing::Batcher;
+
+    use super::*;
+
+    #[test]
+    fn token_ids_outside_the_vocabulary_are_a_typed_error_naming_both_sizes() {
+        let device = Device::flex();
+        let batch = |input: &[u32], label: &[u32]| {
+            let mut b = Batcher::new(1, 8, 5);
+            b.add(input, label, 0).unwrap();
+            b.take()
+        };
+        // Ids up to vocab − 1 (the start-of-generation token 5 included) enter the model.
+        assert!(sequence_batch(&batch(&[1, 2], &[3, 4]), 4, 6, &device).is_ok());
+        // A prompt id and a label id past the vocabulary: the error names the largest id and the vocabulary size.
+        for (input, label, largest) in [(&[1u32, 700][..], &[3u32][..], 700), (&[1, 2], &[3, 512], 512)] {
+            let err = sequence_batch(&batch(input, label), 4, 512, &device).unwrap_err();
+            assert_eq!(err, ModelError::TokenOutOfVocabulary { largest, vocab_size: 512 });
+            let text = TrainError::from(err).to_string();
+            assert!(text.contains(&largest.to_string()) && text.contains("vocabulary of 512"), "{text}");
+        }
+    }
 }

@@ -28,7 +28,8 @@ fn step(args: BenchStepArgs) -> anyhow::Result<()> {
     use burn::prelude::*;
 
     let arch: Arch = args.arch.parse().map_err(anyhow::Error::msg)?;
-    let vocab = if args.model == "toy" { 512 } else { load_tokenizer(None)?.vocab_size() };
+    let spec = birdie_models::ModelSpec::preset(&args.arch, &args.model, args.bidirectional);
+    let vocab = spec.vocab_size(load_tokenizer(None)?.vocab_size());
     let cfg = ModelConfig::preset(arch, &args.model, vocab, args.bidirectional, args.seq)?;
     let (b, t) = (args.batch, args.seq);
     let device = Device::flex().autodiff();

@@ -21,7 +21,7 @@ pub fn resolve(mut cfg: TrainConfig) -> anyhow::Result<(TrainConfig, usize)> {
         "bundled" => load_tokenizer(None)?,
         path => load_tokenizer(Some(Path::new(path)))?,
     };
-    let vocab = if cfg.model.arch == "toy" { 512 } else { tok.vocab_size() };
+    let vocab = cfg.model.vocab_size(tok.vocab_size());
     let model = cfg.model.resolve(vocab, cfg.data.seq_len)?;
     cfg.model = model.to_spec(&cfg.model.preset);
     let schedule = cfg.controller.schedule(cfg.total_steps);

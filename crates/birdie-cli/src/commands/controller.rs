@@ -64,11 +64,13 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.evals >= 2, "--evals {}: expected at least 2", args.evals);
     let tables = read_tables(args.config.as_deref())?;
     let kinds = birdie_kinds()?;
-    let process = match args.process.as_str() {
+    anyhow::ensure!((0.0..=1.0).contains(&args.delay), "--delay {}: expected a share in [0, 1]", args.delay);
+    let mut process = match args.process.as_str() {
         "birdie" => SimulatedProcess::birdie(&kinds),
         "one-best" => SimulatedProcess::one_best_arm(&kinds, 3),
         other => anyhow::bail!("--process {other}: expected birdie or one-best"),
     };
+    process.delay = args.delay;
     let k = kinds.len();
     let model = reward_model::build(tables.reward_model.clone(), k, args.seed);
     let mut config = simulation_config(&tables.controller);
@@ -101,10 +103,21 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
                 out,
                 "eval {:>3}  loss {:.3}  rewards {rewards:<28}  fit {fit:<6}  {mode:<7}  top: {}",
                 r.step,
-                r.losses.iter().sum::<f64>() / k as f64,
+                r.losses.iter().flatten().sum::<f64>() / k as f64,
                 top.join(", ")
             )?;
         }
+    }
+    let exploit: Vec<f64> =
+        reports.iter().filter(|r| r.agent && !r.explored).map(|r| distance_from_uniform(&r.mixture)).collect();
+    if !exploit.is_empty() {
+        writeln!(
+            out,
+            "exploit decisions: {}, total variation from uniform mean {:.3}, max {:.3}",
+            exploit.len(),
+            exploit.iter().sum::<f64>() / exploit.len() as f64,
+            exploit.iter().copied().fold(0.0, f64::max)
+        )?;
     }
     writeln!(
         out,
@@ -113,6 +126,12 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         100.0 * (reduction - best) / best
     )?;
     Ok(())
+}
+
+/// Total variation distance of a mixture from the uniform one: ½ Σ |p_i − 1/K|.
+fn distance_from_uniform(p: &[f64]) -> f64 {
+    let k = p.len() as f64;
+    0.5 * p.iter().map(|x| (x - 1.0 / k).abs()).sum::<f64>()
 }
 
 fn bench(args: SimulateArgs) -> anyhow::Result<()> {

@@ -34,8 +34,7 @@ fn info(args: ModelInfoArgs) -> anyhow::Result<()> {
     };
     let vocab = match args.vocab {
         Some(v) => v,
-        None if spec.arch == "toy" => 512,
-        None => load_tokenizer(args.tokenizer.as_deref())?.vocab_size(),
+        None => spec.vocab_size(load_tokenizer(args.tokenizer.as_deref())?.vocab_size()),
     };
     let cfg = spec.resolve(vocab, args.seq)?;
     let mut out = std::io::stdout().lock();

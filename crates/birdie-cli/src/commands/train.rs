@@ -16,7 +16,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let mut config = if args.resume {
         let own = out_dir.join("config.toml");
         anyhow::ensure!(own.exists(), "--resume: {} does not exist (no run to continue there)", own.display());
-        TrainConfig::load(&own.to_string_lossy())?
+        TrainConfig::load_run(&out_dir)?
     } else {
         TrainConfig::load(&args.config)?
     };

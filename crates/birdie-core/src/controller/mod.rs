@@ -364,8 +364,7 @@ impl Controller {
         }
         self.state.pending[arm] = Some(if loss.is_finite() { loss } else { f64::NAN });
         if self.state.pending.iter().all(Option::is_some) {
-            let losses: Vec<Option<f64>> =
-                self.state.pending.iter().map(|l| l.filter(|l| l.is_finite())).collect();
+            let losses: Vec<Option<f64>> = self.state.pending.iter().map(|l| l.filter(|l| l.is_finite())).collect();
             self.state.pending_step = None;
             let trained_on = self.state.pending_trained_on.take();
             return self.update(step, losses, trained_on).map(Some);
@@ -415,8 +414,7 @@ impl Controller {
                 report.rewards = Some(y);
                 report.trained_on = Some(action);
                 let from = self.state.history.len().saturating_sub(self.config.max_history);
-                report.reward_model =
-                    Some(self.model.train(&self.state.history[from..], &self.state.targets[from..]));
+                report.reward_model = Some(self.model.train(&self.state.history[from..], &self.state.targets[from..]));
             }
             if step >= self.schedule.agent_start && !self.state.history.is_empty() {
                 let (mixture, explored) = self.choose(step, &losses);

@@ -161,7 +161,8 @@ fn ranks_adopt_rank_zero_decisions() {
 /// `reduce_losses` never hands NaN on: an arm without rows, or with a non-finite sum on some rank, is missing.
 #[test]
 fn reduce_losses_marks_missing_arms() {
-    let reduced = reduce_losses(&[vec![(12.0, 2.0), (0.0, 0.0), (f64::NAN, 1.0)], vec![(3.0, 1.0), (0.0, 0.0), (2.0, 1.0)]]);
+    let reduced =
+        reduce_losses(&[vec![(12.0, 2.0), (0.0, 0.0), (f64::NAN, 1.0)], vec![(3.0, 1.0), (0.0, 0.0), (2.0, 1.0)]]);
     assert_eq!(reduced, vec![Some(5.0), None, None]);
 }
 

@@ -436,8 +436,7 @@ mod tests {
         let m = s.mean_over(0, 25);
         assert!((m[0] - 8.0 / 25.0).abs() < 1e-12 && (m[1] - 17.0 / 25.0).abs() < 1e-12, "{m:?}");
         // Batches 25..50: 8 on the second, 17 on the third; equal to averaging weights_for batch by batch.
-        let naive: Vec<f64> =
-            (0..2).map(|j| (25..50).map(|k| s.weights_for(k)[j]).sum::<f64>() / 25.0).collect();
+        let naive: Vec<f64> = (0..2).map(|j| (25..50).map(|k| s.weights_for(k)[j]).sum::<f64>() / 25.0).collect();
         let m = s.mean_over(25, 50);
         for j in 0..2 {
             assert!((m[j] - naive[j]).abs() < 1e-12);

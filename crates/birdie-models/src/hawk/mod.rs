@@ -1,29 +1,37 @@
 //! Hawk (De et al., "Griffin", 2024; spec §5.1) with Birdie's bidirectional prefix option (spec §5.3).
 //!
 //! ```text
-//! x ← embed(tokens)
+//! x ← √D · embed(tokens)
 //! per block:  x ← x + RecurrentBlock(RMSNorm(x));   x ← x + GatedMlp(RMSNorm(x))
 //! RecurrentBlock(x) = W_out( GeLU(W_gate x) ⊙ RG-LRU( Conv1D_4(W_in x) ) )
 //! GatedMlp(x)       = W_down( GeLU(W_gate x) ⊙ W_up x )
 //! logits = RMSNorm(x) · W_headᵀ   (or the embedding matrix when tied)
 //! ```
 //!
+//! The RG-LRU's gates W_a, W_x are block-diagonal over `lru_heads` heads (dense with one head). Causal Hawk
+//! computes what recurrentgemma computes for a model whose blocks are all recurrent, with its initialisation
+//! (docs/models.md, "Matching recurrentgemma").
+//!
 //! The width-4 causal convolution never reads across a packed-sample boundary (per-tap masks, spec §2.5). With
 //! `bidirectional`, layers 0, 2, 4, … are bidirectional (decision A5): the first half of the RG-LRU channels runs
 //! left to right, the second half right to left with its transition forced to 0 outside the prefix; both reset at
 //! sample boundaries.
 
+mod block_diagonal;
+
+pub use block_diagonal::BlockDiagonalLinear;
+
 use burn::module::Param;
-use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig, RmsNorm, RmsNormConfig};
+use burn::nn::{Embedding, Initializer, Linear, LinearConfig, RmsNorm, RmsNormConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{gelu, sigmoid, softplus};
 use burn::tensor::Distribution;
 
 use crate::batch::SequenceBatch;
 use crate::decode::{conv_history, last_position, LayerState};
-use crate::lm_head;
 use crate::ops::linear_scan::ScanDirection;
-use crate::ops::rg_lru::{rg_lru, RgLruInput, C};
+use crate::ops::rg_lru::{one_minus_a_squared, rg_lru, RgLruInput, C};
+use crate::{embedding, lm_head};
 
 /// Hawk hyper-parameters.
 #[derive(Config, Debug)]
@@ -43,6 +51,9 @@ pub struct HawkConfig {
     pub tie_embeddings: bool,
     #[config(default = false)]
     pub bidirectional: bool,
+    /// Heads H of the block-diagonal RG-LRU gates (divides N, and N/2 when bidirectional); 1 = dense gates.
+    #[config(default = 1)]
+    pub lru_heads: usize,
 }
 
 impl HawkConfig {
@@ -59,69 +70,91 @@ impl HawkConfig {
     /// Parameter count from the formula (checked against the initialised model in a test).
     pub fn num_params(&self) -> usize {
         let (d, n, h, v, k) = (self.d_model, self.lru_width, self.mlp_hidden(), self.vocab_size, self.conv_width);
-        let recurrent = 2 * d * n + k * n + n + 2 * (n * n + n) + n + n * d;
+        let gate = n * n / self.lru_heads + n; // H blocks of (N/H)² and a bias
+        let recurrent = 2 * d * n + k * n + n + 2 * gate + n + n * d;
         let mlp = 3 * d * h;
         let block = recurrent + mlp + 2 * d;
         v * d + self.num_layers * block + d + if self.tie_embeddings { 0 } else { d * v }
     }
 
+    /// The model with recurrentgemma's initialisation: projections from the residual stream normal with std √(1/D),
+    /// the two projections back into it (W_out, W_down) with std √(s/fan_in), s = 2/num_layers; see the field docs.
+    ///
+    /// # Panics
+    /// If `lru_heads` does not divide the RG-LRU width (or its halves in a bidirectional model).
     pub fn init(&self, device: &Device) -> Hawk {
-        let lin = |i, o| LinearConfig::new(i, o).with_bias(false).init(device);
+        let (d, n, hidden) = (self.d_model, self.lru_width, self.mlp_hidden());
+        let per_direction = if self.bidirectional { n / 2 } else { n };
+        assert!(
+            self.lru_heads > 0 && n % self.lru_heads == 0 && per_direction % self.lru_heads == 0,
+            "lru_heads = {} must divide the RG-LRU width {n} (and {per_direction} per direction)",
+            self.lru_heads
+        );
+        let final_scale = 2.0 / self.num_layers as f64;
+        let norm = |d: usize| RmsNormConfig::new(d).with_epsilon(RMS_NORM_EPSILON).init(device);
+        let lin = |i: usize, o: usize, variance: f64| {
+            LinearConfig::new(i, o)
+                .with_bias(false)
+                .with_initializer(Initializer::Normal { mean: 0.0, std: variance.sqrt() })
+                .init(device)
+        };
         let blocks = (0..self.num_layers)
             .map(|i| ResidualBlock {
-                norm_rec: RmsNormConfig::new(self.d_model).init(device),
+                norm_rec: norm(d),
                 rec: RecurrentBlock {
-                    gate: lin(self.d_model, self.lru_width),
-                    input: lin(self.d_model, self.lru_width),
+                    gate: lin(d, n, 1.0 / d as f64),
+                    input: lin(d, n, 1.0 / d as f64),
                     conv_weight: Param::from_tensor(Tensor::<2>::random(
-                        [self.conv_width, self.lru_width],
-                        Distribution::Uniform(
-                            -(1.0 / self.conv_width as f64).sqrt(),
-                            (1.0 / self.conv_width as f64).sqrt(),
-                        ),
+                        [self.conv_width, n],
+                        Distribution::Normal(0.0, (0.01 / self.conv_width as f64).sqrt()),
                         device,
                     )),
-                    conv_bias: Param::from_tensor(Tensor::<1>::zeros([self.lru_width], device)),
-                    w_a: LinearConfig::new(self.lru_width, self.lru_width).init(device),
-                    w_x: LinearConfig::new(self.lru_width, self.lru_width).init(device),
-                    lambda: Param::from_tensor(init_lambda(self.lru_width, device)),
-                    out: lin(self.lru_width, self.d_model),
+                    conv_bias: Param::from_tensor(Tensor::<1>::zeros([n], device)),
+                    w_a: BlockDiagonalLinear::new(n, self.lru_heads, device),
+                    w_x: BlockDiagonalLinear::new(n, self.lru_heads, device),
+                    lambda: Param::from_tensor(init_lambda(n, device)),
+                    out: lin(n, d, final_scale / n as f64),
                     bidirectional: self.layer_is_bidirectional(i),
                 },
-                norm_mlp: RmsNormConfig::new(self.d_model).init(device),
+                norm_mlp: norm(d),
                 mlp: GatedMlp {
-                    gate: lin(self.d_model, self.mlp_hidden()),
-                    up: lin(self.d_model, self.mlp_hidden()),
-                    down: lin(self.mlp_hidden(), self.d_model),
+                    gate: lin(d, hidden, 1.0 / d as f64),
+                    up: lin(d, hidden, 1.0 / d as f64),
+                    down: lin(hidden, d, final_scale / hidden as f64),
                 },
             })
             .collect();
         Hawk {
-            embed: EmbeddingConfig::new(self.vocab_size, self.d_model).init(device),
+            embed: embedding::init(self.vocab_size, d, device),
             blocks,
-            norm: RmsNormConfig::new(self.d_model).init(device),
-            head: (!self.tie_embeddings).then(|| lin(self.d_model, self.vocab_size)),
+            norm: norm(d),
+            head: (!self.tie_embeddings).then(|| lm_head::init_head(d, self.vocab_size, device)),
             conv_width: self.conv_width,
         }
     }
 }
 
-/// Λ such that a^c = σ(Λ)^c is uniform in [0.9, 0.999] at r = 1 (Griffin's initialisation).
+/// ε of every RMSNorm (recurrentgemma's).
+const RMS_NORM_EPSILON: f64 = 1e-6;
+
+/// Λ as recurrentgemma's `rnn_param_init(min_rad = 0.9, max_rad = 0.999)`: σ(Λ)² uniform in [0.81, 0.998] (uniform
+/// over the area of the ring 0.9 ≤ |σ(Λ)| ≤ 0.999), so at r = 1 the decay is a = σ(Λ)^c.
 fn init_lambda(n: usize, device: &Device) -> Tensor<1> {
-    let u = Tensor::<1>::random([n], Distribution::Uniform(0.9, 0.999), device);
-    // σ(Λ) = u^(1/c)  ⇒  Λ = logit(u^(1/c))
-    let s = u.log().div_scalar(C).exp();
+    let u = Tensor::<1>::random([n], Distribution::Uniform(0.81, 0.998), device);
+    // σ(Λ) = √u  ⇒  Λ = logit(√u)
+    let s = u.sqrt();
     (s.clone() / s.neg().add_scalar(1.0)).log()
 }
 
 /// The Hawk language model.
 #[derive(Module, Debug)]
 pub struct Hawk {
-    /// `[vocab, d_model]`.
+    /// `[vocab, d_model]`, normal with std 1/√D; looked-up rows are multiplied by √D.
     pub embed: Embedding,
     pub blocks: Vec<ResidualBlock>,
+    /// Final RMSNorm, γ = 1, ε = 10⁻⁶.
     pub norm: RmsNorm,
-    /// `[d_model → vocab]`; `None` when tied to the embedding.
+    /// `[d_model → vocab]`, normal with std 1/√D; `None` when tied to the embedding.
     pub head: Option<Linear>,
     pub conv_width: usize,
 }
@@ -129,8 +162,10 @@ pub struct Hawk {
 /// One residual block: recurrent temporal mixing, then the gated MLP, each pre-normalised.
 #[derive(Module, Debug)]
 pub struct ResidualBlock {
+    /// `[d_model]`, γ = 1, ε = 10⁻⁶.
     pub norm_rec: RmsNorm,
     pub rec: RecurrentBlock,
+    /// `[d_model]`, γ = 1, ε = 10⁻⁶.
     pub norm_mlp: RmsNorm,
     pub mlp: GatedMlp,
 }
@@ -138,21 +173,21 @@ pub struct ResidualBlock {
 /// `W_out(GeLU(W_gate x) ⊙ RG-LRU(Conv1D(W_in x)))`.
 #[derive(Module, Debug)]
 pub struct RecurrentBlock {
-    /// `[d_model → lru]`, no bias.
+    /// `[d_model → lru]`, no bias; normal, std √(1/D).
     pub gate: Linear,
-    /// `[d_model → lru]`, no bias.
+    /// `[d_model → lru]`, no bias; normal, std √(1/D).
     pub input: Linear,
-    /// Causal conv taps `[conv_width, lru]` (tap k reads position t − k).
+    /// Causal conv taps `[conv_width, lru]` (tap k reads position t − k); normal, std √(0.01/conv_width).
     pub conv_weight: Param<Tensor<2>>,
-    /// `[lru]`.
+    /// `[lru]`; zeros.
     pub conv_bias: Param<Tensor<1>>,
-    /// Recurrence gate `[lru → lru]`.
-    pub w_a: Linear,
-    /// Input gate `[lru → lru]`.
-    pub w_x: Linear,
-    /// Λ `[lru]` (no weight decay).
+    /// Recurrence gate, block-diagonal `[H, lru/H, lru/H]` + bias `[lru]` (no weight decay).
+    pub w_a: BlockDiagonalLinear,
+    /// Input gate, block-diagonal `[H, lru/H, lru/H]` + bias `[lru]` (no weight decay).
+    pub w_x: BlockDiagonalLinear,
+    /// Λ `[lru]` (no weight decay); σ(Λ)² uniform in [0.81, 0.998].
     pub lambda: Param<Tensor<1>>,
-    /// `[lru → d_model]`, no bias.
+    /// `[lru → d_model]`, no bias; normal, std √(2/(num_layers·N)).
     pub out: Linear,
     pub bidirectional: bool,
 }
@@ -160,8 +195,11 @@ pub struct RecurrentBlock {
 /// `W_down(GeLU(W_gate x) ⊙ W_up x)`.
 #[derive(Module, Debug)]
 pub struct GatedMlp {
+    /// `[d_model → hidden]`, no bias; normal, std √(1/D).
     pub gate: Linear,
+    /// `[d_model → hidden]`, no bias; normal, std √(1/D).
     pub up: Linear,
+    /// `[hidden → d_model]`, no bias; normal, std √(2/(num_layers·hidden)).
     pub down: Linear,
 }
 
@@ -268,12 +306,19 @@ impl RecurrentBlock {
         let r = sigmoid(self.w_a.forward(u.clone()));
         let i = sigmoid(self.w_x.forward(u.clone()));
         let log_a = r * softplus(self.lambda.val().neg(), 1.0).reshape([1, n]).mul_scalar(-C);
-        let a = log_a.clone().exp();
-        let b = (a.clone() * a.clone()).neg().add_scalar(1.0).sqrt() * i * u;
+        let root = one_minus_a_squared(log_a.clone()).sqrt();
+        let a = log_a.exp();
         let fw = self.forward_width();
+        // A suffix position is never a sample start; the reverse half's transition is 0 in the suffix, so its state
+        // starts afresh: multiplier 1 and state i·x.
+        let mult = if fw < n {
+            Tensor::cat(vec![root.narrow(1, 0, fw), Tensor::ones([bs, n - fw], &a.device())], 1)
+        } else {
+            root
+        };
+        let b = mult * i * u;
         let h_fwd = a.narrow(1, 0, fw) * h.clone() + b.clone().narrow(1, 0, fw);
         *h = h_fwd.clone();
-        // The reverse half's transition is 0 in the suffix: its state is just b_t.
         let h_all = if fw < n { Tensor::cat(vec![h_fwd, b.narrow(1, fw, n - fw)], 1) } else { h_fwd };
         self.out.forward(g * h_all)
     }
@@ -287,7 +332,7 @@ impl Hawk {
 
     /// Logits and the per-layer decoding state after the last position (the prompt pass of generation).
     pub fn forward_with_state(&self, batch: &SequenceBatch) -> (Tensor<3>, Vec<LayerState>) {
-        let mut x = self.embed.forward(batch.tokens.clone());
+        let mut x = embedding::embed(&self.embed, batch.tokens.clone());
         let mut states = Vec::with_capacity(self.blocks.len());
         for b in &self.blocks {
             let (y, state) = b.rec.forward_with_state(b.norm_rec.forward(x.clone()), batch);
@@ -301,7 +346,7 @@ impl Hawk {
 
     /// Logits `[batch, vocab]` of one new token per row at a suffix position, advancing `states`.
     pub fn step(&self, tokens: Tensor<1, Int>, states: &mut [LayerState]) -> Tensor<2> {
-        let mut x = self.embed.forward(tokens.unsqueeze_dim::<2>(1)).squeeze_dim::<2>(1);
+        let mut x = embedding::embed_one(&self.embed, tokens);
         for (b, state) in self.blocks.iter().zip(states) {
             x = x.clone() + b.rec.step(b.norm_rec.forward(x), state);
             x = x.clone() + b.mlp.forward(b.norm_mlp.forward(x));

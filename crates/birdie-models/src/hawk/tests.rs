@@ -1,4 +1,5 @@
-//! Semantics of Hawk: causality, bidirectional prefix, packing isolation, parameter count.
+//! Semantics of Hawk: causality, bidirectional prefix, packing isolation, parameter count; recurrentgemma's
+//! initialisation.
 
 use burn::module::Module;
 use burn::prelude::*;
@@ -86,11 +87,72 @@ fn packed_samples_are_isolated() {
 
 #[test]
 fn parameter_count_matches_formula() {
-    for tie in [false, true] {
-        let cfg = config(false).with_tie_embeddings(tie);
+    for (tie, heads, bidirectional) in [(false, 1, false), (true, 1, true), (false, 2, true), (true, 4, false)] {
+        let cfg = config(bidirectional).with_tie_embeddings(tie).with_lru_heads(heads);
         let model = cfg.init(&Device::flex());
-        assert_eq!(model.num_params(), cfg.num_params(), "tie {tie}");
+        assert_eq!(model.num_params(), cfg.num_params(), "tie {tie}, {heads} heads");
     }
+}
+
+/// Mean and standard deviation of a tensor's values.
+fn moments<const D: usize>(t: Tensor<D>) -> (f64, f64) {
+    let v: Vec<f32> = t.into_data().try_to_vec().unwrap();
+    let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len() as f64;
+    let var = v.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / v.len() as f64;
+    (mean, var.sqrt())
+}
+
+#[test]
+fn lambda_init_matches_recurrentgemma() {
+    // σ(Λ)² ~ U[0.81, 0.998] (mean 0.904).
+    let lambda = init_lambda(8192, &Device::flex());
+    let r2: Vec<f32> = sigmoid(lambda).powi_scalar(2).into_data().try_to_vec().unwrap();
+    let (lo, hi) = r2.iter().fold((f32::MAX, f32::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let mean = r2.iter().map(|&x| f64::from(x)).sum::<f64>() / r2.len() as f64;
+    assert!(lo >= 0.81 - 1e-6 && hi <= 0.998 + 1e-6, "σ(Λ)² in [{lo}, {hi}]");
+    assert!(lo < 0.82 && hi > 0.988, "σ(Λ)² does not fill the range: [{lo}, {hi}]");
+    assert!((mean - 0.904).abs() < 0.004, "mean σ(Λ)² = {mean}");
+}
+
+#[test]
+fn init_std_of_each_projection_matches_recurrentgemma() {
+    let (d, n, layers, heads) = (128, 512, 4, 4);
+    let cfg = HawkConfig::new(512, d, n, layers).with_lru_heads(heads);
+    let model = cfg.init(&Device::flex());
+    let h = cfg.mlp_hidden() as f64;
+    let final_scale = 2.0 / layers as f64;
+    let b = &model.blocks[1];
+    let check = |name: &str, (mean, std): (f64, f64), want: f64| {
+        assert!(mean.abs() < 0.15 * want, "{name}: mean {mean}");
+        assert!((std / want - 1.0).abs() < 0.1, "{name}: std {std}, want {want}");
+    };
+    let sd = (1.0 / d as f64).sqrt();
+    check("embedding", moments(model.embed.weight.val()), sd);
+    check("head", moments(model.head.as_ref().unwrap().weight.val()), sd);
+    check("rec.gate", moments(b.rec.gate.weight.val()), sd);
+    check("rec.input", moments(b.rec.input.weight.val()), sd);
+    check("rec.conv_weight", moments(b.rec.conv_weight.val()), 0.05);
+    check("rec.w_a", moments(b.rec.w_a.weight.val()), (heads as f64 / n as f64).sqrt());
+    check("rec.w_x", moments(b.rec.w_x.weight.val()), (heads as f64 / n as f64).sqrt());
+    check("rec.out", moments(b.rec.out.weight.val()), (final_scale / n as f64).sqrt());
+    check("mlp.gate", moments(b.mlp.gate.weight.val()), sd);
+    check("mlp.up", moments(b.mlp.up.weight.val()), sd);
+    check("mlp.down", moments(b.mlp.down.weight.val()), (final_scale / h).sqrt());
+    for (name, bias) in [("conv", b.rec.conv_bias.val()), ("w_a", b.rec.w_a.bias.val()), ("w_x", b.rec.w_x.bias.val())]
+    {
+        assert_eq!(moments(bias), (0.0, 0.0), "{name} bias");
+    }
+    assert_eq!(b.rec.w_a.weight.dims(), [heads, n / heads, n / heads]);
+}
+
+#[test]
+fn lru_heads_must_divide_each_direction() {
+    let init = |bidirectional: bool, heads: usize| {
+        std::panic::catch_unwind(|| config(bidirectional).with_lru_heads(heads).init(&Device::flex())).is_ok()
+    };
+    assert!(init(false, 8) && init(true, 4) && init(false, 2));
+    assert!(!init(true, 8), "8 heads over a 4-channel direction");
+    assert!(!init(false, 3) && !init(false, 0));
 }
 
 #[test]

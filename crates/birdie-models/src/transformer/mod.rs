@@ -2,23 +2,27 @@
 //! the prefix-LM mask of spec §2.5 or a causal mask.
 //!
 //! ```text
+//! x ← √D · embed(tokens)
 //! x ← x + W_o · Attention(RoPE(W_q x̂), RoPE(W_k x̂), W_v x̂, mask)      x̂ = RMSNorm(x)
 //! x ← x + W_down( SiLU(W_gate x̂) ⊙ W_up x̂ )
 //! mask(q, k) = same segment ∧ (k ≤ q ∨ (prefix-LM ∧ both in the prefix))
+//! logits = RMSNorm(x) · W_headᵀ   (or the embedding matrix when tied)
 //! ```
+//!
+//! RoPE rotates pair j of a head at position t by t·θ^(−2j/head_dim), θ = `rope_theta`. The embedding (and the
+//! untied head) are normal with std 1/√D and the input embedding is scaled by √D, so initial logits have unit scale
+//! whether or not the head is tied (docs/models.md, "Matching recurrentgemma").
 //!
 //! RoPE uses row positions; attention only within a segment makes that equal to per-sample positions, since RoPE
 //! scores depend only on the offset between query and key.
 
-use burn::nn::{
-    Embedding, EmbeddingConfig, Linear, LinearConfig, RmsNorm, RmsNormConfig, RotaryEncoding, RotaryEncodingConfig,
-};
+use burn::nn::{Embedding, Linear, LinearConfig, RmsNorm, RmsNormConfig, RotaryEncoding, RotaryEncodingConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{silu, softmax};
 
 use crate::batch::SequenceBatch;
 use crate::decode::LayerState;
-use crate::lm_head;
+use crate::{embedding, lm_head};
 
 /// Transformer hyper-parameters.
 #[derive(Config, Debug)]
@@ -31,6 +35,7 @@ pub struct TransformerConfig {
     pub max_seq_len: usize,
     #[config(default = 2.6666666666666665)]
     pub mlp_expansion: f64,
+    /// RoPE base θ (10 000; the `paper` preset uses the Birdie paper's 250 000).
     #[config(default = 10000.0)]
     pub rope_theta: f32,
     /// Prefix-LM attention (bidirectional prefix); false = causal.
@@ -58,13 +63,12 @@ impl TransformerConfig {
 
     pub fn init(&self, device: &Device) -> Transformer {
         assert_eq!(self.d_model % self.num_heads, 0, "d_model must be a multiple of num_heads");
-        let lin = |i, o| LinearConfig::new(i, o).with_bias(false).init(device);
         let d = self.d_model;
         Transformer {
-            embed: EmbeddingConfig::new(self.vocab_size, d).init(device),
+            embed: embedding::init(self.vocab_size, d, device),
             blocks: (0..self.num_layers).map(|_| TransformerBlock::new(d, self.mlp_hidden(), device)).collect(),
             norm: RmsNormConfig::new(d).init(device),
-            head: (!self.tie_embeddings).then(|| lin(d, self.vocab_size)),
+            head: (!self.tie_embeddings).then(|| lm_head::init_head(d, self.vocab_size, device)),
             rope: RotaryEncodingConfig::new(self.max_seq_len, self.head_dim()).with_theta(self.rope_theta).init(device),
             num_heads: self.num_heads,
             prefix_lm: self.prefix_lm,
@@ -75,10 +79,14 @@ impl TransformerConfig {
 /// The Transformer language model.
 #[derive(Module, Debug)]
 pub struct Transformer {
+    /// `[vocab, d_model]`, normal with std 1/√D; looked-up rows are multiplied by √D.
     pub embed: Embedding,
     pub blocks: Vec<TransformerBlock>,
+    /// Final RMSNorm, γ = 1.
     pub norm: RmsNorm,
+    /// `[d_model → vocab]`, normal with std 1/√D; `None` when tied to the embedding.
     pub head: Option<Linear>,
+    /// RoPE table for `max_seq_len` positions, base `rope_theta`.
     pub rope: RotaryEncoding,
     pub num_heads: usize,
     pub prefix_lm: bool,
@@ -193,7 +201,7 @@ impl Transformer {
 
     /// Logits and the per-layer key/value cache (the prompt pass of generation).
     pub fn forward_with_state(&self, batch: &SequenceBatch) -> (Tensor<3>, Vec<LayerState>) {
-        let mut x = self.embed.forward(batch.tokens.clone());
+        let mut x = embedding::embed(&self.embed, batch.tokens.clone());
         let bias = attention_bias(batch, self.prefix_lm, &x.device());
         let mut states = Vec::with_capacity(self.blocks.len());
         for blk in &self.blocks {
@@ -207,7 +215,7 @@ impl Transformer {
 
     /// Logits `[batch, vocab]` of one new token per row at suffix position `pos`, advancing `states`.
     pub fn step(&self, tokens: Tensor<1, Int>, states: &mut [LayerState], pos: usize) -> Tensor<2> {
-        let mut x = self.embed.forward(tokens.unsqueeze_dim::<2>(1)).squeeze_dim::<2>(1);
+        let mut x = embedding::embed_one(&self.embed, tokens);
         for (blk, state) in self.blocks.iter().zip(states) {
             x = blk.step(x, state, pos, &self.rope, self.num_heads);
         }
@@ -279,5 +287,27 @@ mod tests {
     fn parameter_count_matches_formula() {
         let cfg = TransformerConfig::new(V, 16, 2, 2, 64);
         assert_eq!(cfg.init(&Device::flex()).num_params(), cfg.num_params());
+    }
+
+    #[test]
+    fn rope_theta_sets_the_rotation_frequencies() {
+        // Pair j of a head of width 8 turns by θ^(−2j/8) per position.
+        for theta in [10_000.0f32, 250_000.0] {
+            let m = TransformerConfig::new(V, 16, 2, 1, 4).with_rope_theta(theta).init(&Device::flex());
+            let freqs: Vec<f32> = m.rope.theta.clone().into_data().try_to_vec().unwrap();
+            let want = f64::from(theta).powf(-6.0 / 8.0);
+            assert!((f64::from(freqs[3]) / want - 1.0).abs() < 1e-5, "θ {theta}: {} vs {want}", freqs[3]);
+        }
+    }
+
+    #[test]
+    fn tied_embeddings_give_unit_scale_initial_logits() {
+        for tie in [true, false] {
+            let m = TransformerConfig::new(1024, 64, 4, 2, 64).with_tie_embeddings(tie).init(&Device::flex());
+            let toks: Vec<i32> = (0..64).map(|i| (i * 37 % 1024) as i32).collect();
+            let std = logits(&m, &batch(&toks, &[1; 64], &[3; 64])).iter().map(|&x| f64::from(x).powi(2)).sum::<f64>();
+            let std = (std / (64.0 * 1024.0)).sqrt();
+            assert!((std - 1.0).abs() < 0.15, "tied {tie}: initial logit std {std}");
+        }
     }
 }

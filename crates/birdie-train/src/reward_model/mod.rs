@@ -36,7 +36,7 @@ pub use gated_ssm::GatedSsmRewardNet;
 pub use transformer::TransformerRewardNet;
 
 /// Reward-model architectures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RewardArch {
     /// The paper's: Gated-SSM blocks.
@@ -44,6 +44,21 @@ pub enum RewardArch {
     GatedSsm,
     /// The reference code's: a small causal Transformer.
     Transformer,
+}
+
+impl<'de> Deserialize<'de> for RewardArch {
+    /// Names the key, so an unknown value is not mistaken for one of `model.arch`.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.as_str() {
+            "gated-ssm" => Ok(RewardArch::GatedSsm),
+            "transformer" => Ok(RewardArch::Transformer),
+            other => Err(serde::de::Error::custom(format!(
+                "reward_model.arch = \"{other}\": expected gated-ssm or transformer (the controller's reward model; \
+                 the trained model's architecture is model.arch: hawk, gated-ssm, transformer or toy)"
+            ))),
+        }
+    }
 }
 
 /// Reward-model settings (`[reward_model]` in a training config).

@@ -4,14 +4,20 @@
 //! r_t = σ(za_t)                       recurrence gate
 //! i_t = σ(zx_t)                       input gate
 //! log a_t = −c · r_t · softplus(−Λ)   i.e. a_t = σ(Λ)^(c·r_t), c = 8, computed in log space
-//! b_t = √(1 − a_t²) ⊙ (i_t ⊙ x_t)     √ with the bounded gradient g / (2·√max(m, 1/(4G²))), G = 1000
+//! m_t = 1 − a_t² = −expm1(2·log a_t)  no cancellation as a_t → 1
+//! b_t = μ_t ⊙ (i_t ⊙ x_t)             μ_t = 1 where the state starts afresh (f_t = 1), else √m_t
 //! h_t = ã_t ⊙ h_{t∓1} + b_t           scan (linear_scan), ã = a ⊙ p
 //! ```
 //!
+//! √ has the bounded gradient g / (2·√max(m, 1/(4G²))), G = 1000. The state starts afresh (f_t = 1) at the first
+//! step of the scan (t = 0 forward, t = T − 1 reverse), at a segment boundary (r_t = 1 forward, r_{t+1} = 1 reverse)
+//! and wherever the transition is masked (p_t = 0): there h_t = i_t·x_t, as in recurrentgemma, whose multiplier is 1
+//! at a document start (docs/models.md, "Matching recurrentgemma"). Λ is recurrentgemma's −a_param.
+//!
 //! `p` is the transition mask of bidirectional layers' reverse half (1 in the prefix, 0 in the suffix and padding:
-//! spec §5.3); per decision A6 only the transition is masked, the input scale √(1 − a²) uses the unmasked `a`.
-//! Segment resets work as in [`linear_scan`](super::linear_scan). The backward recomputes the gates from the
-//! inputs instead of storing them, and runs the scan's adjoint recurrence once.
+//! spec §5.3); per decision A6 only the transition is masked (the reverse half's state in the suffix is its own input
+//! term i_t·x_t). Segment resets work as in [`linear_scan`](super::linear_scan). The backward recomputes the gates
+//! from the inputs instead of storing them, and runs the scan's adjoint recurrence once.
 
 mod autodiff;
 mod flex;
@@ -99,10 +105,30 @@ pub fn rg_lru_reference(input: RgLruInput, direction: ScanDirection) -> Tensor<3
     let r = sigmoid(za);
     let i = sigmoid(zx);
     let sp = softplus(lambda.neg(), 1.0).reshape([1, 1, n]);
-    let a = (r * sp).mul_scalar(-C).exp();
-    let b = (a.clone().powi_scalar(2).neg().add_scalar(1.0)).sqrt() * i * x;
-    let a = a * transition_mask.reshape([bs, t, 1]);
+    let log_a = (r * sp).mul_scalar(-C);
+    let f = fresh_reference(&reset, &transition_mask, direction).reshape([bs, t, 1]);
+    let mult = f.clone() + f.neg().add_scalar(1.0) * one_minus_a_squared(log_a.clone()).sqrt();
+    let b = mult * i * x;
+    let a = log_a.exp() * transition_mask.reshape([bs, t, 1]);
     linear_scan_reference(a, b, reset, direction)
+}
+
+/// 1 − a² = −expm1(2·log a) from ordinary tensor ops, with expm1(x) = 2·tanh(x/2) / (1 − tanh(x/2)).
+pub(crate) fn one_minus_a_squared<const D: usize>(log_a: Tensor<D>) -> Tensor<D> {
+    let th = log_a.tanh(); // tanh(x/2) at x = 2·log a
+    th.clone().mul_scalar(-2.0) / th.neg().add_scalar(1.0)
+}
+
+/// 1.0 where the scan's state starts afresh `[batch, seq]` (see the module docs), from tensor ops.
+fn fresh_reference(reset: &Tensor<2>, mask: &Tensor<2>, direction: ScanDirection) -> Tensor<2> {
+    let [bs, t] = reset.dims();
+    let edge = Tensor::<2>::ones([bs, 1], &reset.device());
+    let boundary = match direction {
+        _ if t == 1 => edge,
+        ScanDirection::Forward => Tensor::cat(vec![edge, reset.clone().narrow(1, 1, t - 1)], 1),
+        ScanDirection::Reverse => Tensor::cat(vec![reset.clone().narrow(1, 1, t - 1), edge], 1),
+    };
+    boundary.max_pair(mask.clone().neg().add_scalar(1.0)).clamp(0.0, 1.0)
 }
 
 impl RgLruBackend for Flex {

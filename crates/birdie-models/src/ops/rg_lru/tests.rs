@@ -1,5 +1,6 @@
 //! The fused RG-LRU against its tensor-op reference (value and all four gradients), both directions, with resets
-//! and a transition mask; the bounded square-root gradient near a = 1.
+//! and a transition mask; the unit input multiplier where the state starts afresh; 1 − a² without cancellation and
+//! the bounded square-root gradient near a = 1.
 
 use burn::prelude::*;
 
@@ -118,4 +119,67 @@ fn sqrt_gradient_is_bounded_near_a_equals_one() {
     for v in [&f.1, &f.2, &f.3, &f.4] {
         assert!(v.iter().all(|x| x.is_finite()), "{v:?}");
     }
+}
+
+#[test]
+fn fresh_positions_take_the_input_unscaled() {
+    // h_t = σ(zx_t)·x_t wherever the state starts afresh: forward at t = 0 and the mid-sequence reset t = 5;
+    // reverse at t = T − 1, before that reset (t = 4) and at every masked position.
+    let (t, n) = (10, 4);
+    let mut c = case(1, t, n, 21);
+    c.reset = (0..t).map(|i| if i == 0 || i == 5 { 1.0 } else { 0.0 }).collect();
+    for (dir, mask, fresh) in [
+        (ScanDirection::Forward, vec![1.0; t], vec![0, 5]),
+        (ScanDirection::Reverse, vec![1.0; t], vec![4, 9]),
+        (ScanDirection::Reverse, (0..t).map(|i| if i < 3 { 1.0 } else { 0.0 }).collect(), (3..10).collect()),
+    ] {
+        c.mask = mask;
+        let (fused, reference) = (run(&c, dir, true).0, run(&c, dir, false).0);
+        for ti in 0..t {
+            for j in 0..n {
+                let k = ti * n + j;
+                let want = crate::ops::fast_math::sigmoid(c.zx[k]) * c.x[k];
+                if fresh.contains(&ti) {
+                    assert_eq!(fused[k], want, "{dir:?} t {ti} channel {j}");
+                    assert!((reference[k] - want).abs() < 1e-6, "{dir:?} reference t {ti}: {} vs {want}", reference[k]);
+                } else {
+                    assert!((fused[k] - want).abs() > 1e-6, "{dir:?} t {ti} channel {j} is not scaled");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn multiplier_keeps_relative_precision_as_a_approaches_one() {
+    // σ(Λ) = 0.99999 and small r: 1 − a² ≈ 1e-9…1e-4, where a² rounds to (nearly) 1 in f32. Position 1 of a
+    // two-step scan with x_0 = 0 and i = σ(0) = 1/2 outputs h_1 = √(1 − a²)/2.
+    let za = [-12.0f32, -8.0, -4.0, 0.0, 4.0];
+    let n = za.len();
+    let lambda = (0.99999f64 / 0.00001).ln() as f32;
+    let c = Case {
+        bs: 1,
+        t: 2,
+        n,
+        za: [za, za].concat(),
+        zx: vec![0.0; 2 * n],
+        x: [vec![0.0; n], vec![1.0; n]].concat(),
+        lambda: vec![lambda; n],
+        reset: vec![1.0, 0.0],
+        mask: vec![1.0, 1.0],
+        w: vec![1.0; 2 * n],
+    };
+    let h = run(&c, ScanDirection::Forward, true).0;
+    let mut naive_worst = 0.0f64;
+    for (j, &z) in za.iter().enumerate() {
+        let r = 1.0 / (1.0 + (-f64::from(z)).exp());
+        let log_a = -f64::from(C) * r * (-f64::from(lambda)).exp().ln_1p();
+        let want = (-(2.0 * log_a).exp_m1()).sqrt();
+        let got = 2.0 * f64::from(h[n + j]);
+        assert!(((got - want) / want).abs() < 1e-3, "r {r}: kernel {got} vs {want}");
+        let a = (log_a as f32).exp();
+        let naive = f64::from((1.0 - a * a).max(0.0).sqrt());
+        naive_worst = naive_worst.max(((naive - want) / want).abs());
+    }
+    assert!(naive_worst > 1e-3, "naive 1 − a² is as precise ({naive_worst}): the test does not probe cancellation");
 }
