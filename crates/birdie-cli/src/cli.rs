@@ -56,6 +56,32 @@ pub enum Command {
     /// Retrieval evaluations (phone book, MQAR, selective copying, story infilling, dictionary QA, perplexity).
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Experiments: grids of runs (procedures × seeds × learning rates), evaluated and compared.
+    #[command(subcommand)]
+    Experiment(ExperimentCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExperimentCommand {
+    /// Train and evaluate every run of an experiment file that is not done yet (running it again continues).
+    Run(ExperimentRunArgs),
+    /// Write report.md, results.json and plots of an experiment directory.
+    Report(ExperimentReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExperimentRunArgs {
+    /// The experiment file (TOML; see docs/experiments.md).
+    pub file: PathBuf,
+    /// Experiment directory (default: DIR_OF_FILE/NAME, e.g. experiments/smoke for experiments/smoke.toml).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExperimentReportArgs {
+    /// The experiment directory (holds experiment.toml and runs/).
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +149,9 @@ pub struct PhonebookArgs {
     /// Peak learning rate of the fine-tuning (warmup 10%, cosine to 10%).
     #[arg(long, default_value_t = 3e-4)]
     pub finetune_lr: f64,
+    /// Digits per phone number (the paper's 10; fewer for small models).
+    #[arg(long, default_value_t = birdie_eval::phonebook::PAPER_DIGITS)]
+    pub digits: usize,
     /// Phone books per fine-tuning step.
     #[arg(long, default_value_t = 8)]
     pub finetune_batch: usize,

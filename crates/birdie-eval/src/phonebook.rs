@@ -51,14 +51,22 @@ pub struct PhonebookItem {
     pub queried: Vec<(String, String)>,
 }
 
-fn number(rng: &mut SampleRng) -> String {
-    let d: Vec<char> = (0..10).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect();
-    format!(
-        "{}-{}-{}",
-        d[..3].iter().collect::<String>(),
-        d[3..6].iter().collect::<String>(),
-        d[6..].iter().collect::<String>()
-    )
+/// Digits of a phone number in the paper's format (`555-123-4567`).
+pub const PAPER_DIGITS: usize = 10;
+
+/// A number of `digits` uniform digits, grouped as phone numbers are: 10 → `ddd-ddd-dddd`, 7 → `ddd-dddd`, up to 4
+/// ungrouped; in general groups of 3 with the last group taking the remaining 4 or fewer.
+fn number(rng: &mut SampleRng, digits: usize) -> String {
+    let d: String = (0..digits).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect();
+    let mut groups = Vec::new();
+    let mut rest = d.as_str();
+    while rest.len() > 4 {
+        let (head, tail) = rest.split_at(3);
+        groups.push(head);
+        rest = tail;
+    }
+    groups.push(rest);
+    groups.join("-")
 }
 
 /// "A", "A and B", "A, B, and C".
@@ -71,25 +79,28 @@ fn list_names(names: &[String]) -> String {
     }
 }
 
-/// A book of `entries` distinct names with distinct numbers and a question about `queries` of them (`Single` asks
-/// one and shows two solved examples, so it needs 3 entries). `jrt` writes the book twice before the question.
+/// A book of `entries` distinct names with distinct `digits`-digit numbers and a question about `queries` of them
+/// (`Single` asks one and shows two solved examples, so it needs 3 entries). `jrt` writes the book twice before the
+/// question. Fewer digits than entries can tell apart are raised to what they need.
 pub fn make_item(
     rng: &mut SampleRng,
     entries: usize,
     queries: usize,
     format: PhonebookFormat,
     jrt: bool,
+    digits: usize,
 ) -> PhonebookItem {
     let names = Names::bundled();
     let entries = entries.max(match format {
         PhonebookFormat::Multi => queries.max(1),
         PhonebookFormat::Single => 3,
     });
+    let digits = digits.max(((entries as f64).log10().ceil() as usize + 1).max(1));
     let (mut seen, mut numbers) = (HashSet::new(), HashSet::new());
     let mut book = Vec::with_capacity(entries);
     while book.len() < entries {
         let name = names.draw(rng);
-        let num = number(rng);
+        let num = number(rng, digits);
         if seen.insert(name.clone()) && numbers.insert(num.clone()) {
             book.push((name, num));
         }
@@ -135,6 +146,8 @@ pub struct PhonebookOptions {
     pub n: usize,
     pub format: PhonebookFormat,
     pub jrt: bool,
+    /// Digits per phone number (the paper: 10; fewer make the task learnable by small models).
+    pub digits: usize,
     pub seed: u64,
     /// Fine-tune a copy of the model on fresh books for this many steps first (0 = no).
     pub finetune: FinetuneOptions,
@@ -149,6 +162,7 @@ impl Default for PhonebookOptions {
             n: 16,
             format: PhonebookFormat::Multi,
             jrt: false,
+            digits: PAPER_DIGITS,
             seed: 0,
             finetune: FinetuneOptions::default(),
         }
@@ -158,7 +172,7 @@ impl Default for PhonebookOptions {
 /// Entries of a book of about `tokens` tokens (measured on sample lines).
 fn entries_for_tokens(ev: &Evaluator, tokens: usize, seed: u64) -> Result<usize, EvalError> {
     let mut rng = SampleRng::derive(seed, 0x7042, u64::MAX);
-    let item = make_item(&mut rng, 64, 1, PhonebookFormat::Multi, false);
+    let item = make_item(&mut rng, 64, 1, PhonebookFormat::Multi, false, PAPER_DIGITS);
     let lines: String = item.book.iter().map(|(n, d)| format!("{n}: {d}\n")).collect();
     let per_entry = ev.encode(&lines)?.len() as f64 / 64.0;
     Ok(((tokens as f64 / per_entry).floor() as usize).max(3))
@@ -186,7 +200,7 @@ pub fn eval_items(settings: &[(usize, usize)], o: &PhonebookOptions) -> Vec<Sett
     for (s, &(e, q)) in settings.iter().enumerate() {
         for i in 0..o.n {
             let mut rng = SampleRng::derive(o.seed, STREAM_EVAL, (s * 1_000_003 + i) as u64);
-            out.push(((e, q), make_item(&mut rng, e, q, o.format, o.jrt)));
+            out.push(((e, q), make_item(&mut rng, e, q, o.format, o.jrt, o.digits)));
         }
     }
     out
@@ -206,12 +220,12 @@ pub fn run(ev: &mut Evaluator, o: &PhonebookOptions, progress: Progress) -> Resu
         let held: HashSet<&str> = items.iter().map(|(_, it)| it.prompt.as_str()).collect();
         let (lo, hi) = (grid.iter().map(|g| g.0).min().unwrap_or(10), grid.iter().map(|g| g.0).max().unwrap_or(10));
         let qmax = grid.iter().map(|g| g.1).max().unwrap_or(1);
-        let (format, jrt) = (o.format, o.jrt);
+        let (format, jrt, digits) = (o.format, o.jrt, o.digits);
         let mut draw = |rng: &mut SampleRng| -> Result<(String, String), EvalError> {
             loop {
                 let e = rng.random_range(lo..=hi);
                 let q = rng.random_range(1..=qmax);
-                let it = make_item(rng, e, q, format, jrt);
+                let it = make_item(rng, e, q, format, jrt, digits);
                 if !held.contains(it.prompt.as_str()) {
                     return Ok((it.prompt, it.answer));
                 }
@@ -267,8 +281,8 @@ mod tests {
         #[test]
         fn answers_are_in_the_book_and_items_are_seeded(seed in 0u64..1000, entries in 1usize..60, queries in 1usize..8, jrt: bool) {
             for format in [PhonebookFormat::Multi, PhonebookFormat::Single] {
-                let a = make_item(&mut SampleRng::derive(seed, 1, 2), entries, queries, format, jrt);
-                let b = make_item(&mut SampleRng::derive(seed, 1, 2), entries, queries, format, jrt);
+                let a = make_item(&mut SampleRng::derive(seed, 1, 2), entries, queries, format, jrt, PAPER_DIGITS);
+                let b = make_item(&mut SampleRng::derive(seed, 1, 2), entries, queries, format, jrt, PAPER_DIGITS);
                 prop_assert_eq!(&a, &b);
                 for (name, num) in &a.queried {
                     let line = format!("{name}: {num}\n");
@@ -293,12 +307,27 @@ mod tests {
 
     #[test]
     fn the_multi_format_matches_the_paper() {
-        let item = make_item(&mut SampleRng::from_seed_u64(3), 3, 2, PhonebookFormat::Multi, false);
+        let item = make_item(&mut SampleRng::from_seed_u64(3), 3, 2, PhonebookFormat::Multi, false, PAPER_DIGITS);
         let (a, b) = (&item.queried[0].0, &item.queried[1].0);
         let q = format!("What are the phone numbers for {a} and {b}?");
         assert!(item.prompt.starts_with(&format!("{q} Find them in the phonebook below.\n\nPhonebook:\n")));
         assert!(item.prompt.ends_with(&format!("\n\n{q} Find them in the phonebook above.\n")));
         assert_eq!(item.prompt.lines().filter(|l| l.len() > 13 && l.as_bytes()[l.len() - 5] == b'-').count(), 3);
         assert_eq!(list_names(&["A".into(), "B".into(), "C".into()]), "A, B, and C");
+    }
+
+    /// Shorter numbers for small models: grouped like phone numbers, distinct within a book.
+    #[test]
+    fn numbers_have_the_requested_digits() {
+        for (digits, shape) in [(10, "ddd-ddd-dddd"), (7, "ddd-dddd"), (4, "dddd"), (3, "ddd")] {
+            let item = make_item(&mut SampleRng::from_seed_u64(5), 6, 1, PhonebookFormat::Multi, false, digits);
+            for (_, n) in &item.book {
+                let pattern: String = n.chars().map(|c| if c.is_ascii_digit() { 'd' } else { c }).collect();
+                assert_eq!(pattern, shape, "{n}");
+            }
+        }
+        // 40 entries cannot have distinct 1-digit numbers: the item raises the digits.
+        let item = make_item(&mut SampleRng::from_seed_u64(5), 40, 1, PhonebookFormat::Multi, false, 1);
+        assert!(item.book.iter().all(|(_, n)| n.len() == 3), "{:?}", item.book[0]);
     }
 }

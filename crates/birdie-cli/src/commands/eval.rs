@@ -83,6 +83,7 @@ pub fn run(command: EvalCommand) -> anyhow::Result<()> {
                 n: a.n,
                 format: a.format.parse().map_err(anyhow::Error::msg)?,
                 jrt: a.jrt,
+                digits: a.digits,
                 seed: a.common.seed,
                 finetune: FinetuneOptions {
                     steps: a.finetune,

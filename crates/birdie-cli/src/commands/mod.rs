@@ -5,6 +5,7 @@ mod config;
 mod controller;
 mod data;
 mod eval;
+mod experiment;
 mod generate;
 mod model;
 mod preview;
@@ -36,6 +37,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Controller(c) => controller::run(c),
         Command::Bench(c) => bench::run(c),
         Command::Eval(c) => eval::run(c),
+        Command::Experiment(c) => experiment::run(c),
     }
 }
 
@@ -49,6 +51,19 @@ pub fn cache_dir() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(|| PathBuf::from(".cache"));
     base.join("birdie")
+}
+
+/// The tokenizer and shard directory a run config names (`bundled`: the bundled ones, shards prepared on first use).
+pub fn run_data(config: &birdie_train::TrainConfig) -> anyhow::Result<(Tokenizer, PathBuf)> {
+    let tokenizer = match config.data.tokenizer.as_str() {
+        "bundled" => load_tokenizer(None)?,
+        path => load_tokenizer(Some(Path::new(path)))?,
+    };
+    let shards = match config.data.shards.as_str() {
+        "bundled" => bundled_shards(&tokenizer)?,
+        path => PathBuf::from(path),
+    };
+    Ok((tokenizer, shards))
 }
 
 /// Shards of the bundled corpus for `tok`, prepared into the cache on first use.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use birdie_train::{train, TrainConfig, TrainRun};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{bundled_shards, load_tokenizer};
+use super::run_data;
 use crate::cli::TrainArgs;
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
@@ -34,14 +34,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         "--steps {stop_at} is past the config's total_steps = {} (--steps is the absolute step to stop at)",
         config.total_steps
     );
-    let tokenizer = match config.data.tokenizer.as_str() {
-        "bundled" => load_tokenizer(None)?,
-        path => load_tokenizer(Some(Path::new(path)))?,
-    };
-    let shards = match config.data.shards.as_str() {
-        "bundled" => bundled_shards(&tokenizer)?,
-        path => PathBuf::from(path),
-    };
+    let (tokenizer, shards) = run_data(&config)?;
     let bar = ProgressBar::new(stop_at);
     bar.set_style(
         ProgressStyle::with_template("step {pos}/{len} [{elapsed_precise} < {eta_precise}] {msg}")

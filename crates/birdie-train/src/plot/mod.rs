@@ -2,6 +2,7 @@
 //! time as a stacked area chart. Hand-written SVG (no plotting dependency); every chart has a title, labelled axes
 //! with ticks, and a legend.
 
+pub mod frame;
 mod png;
 mod raster;
 mod scene;
@@ -14,115 +15,8 @@ pub use png::{decode_rgb, encode_rgb, RgbImage};
 pub use raster::Canvas;
 pub use scene::{Anchor, Color, Scene, Shape};
 
-const W: f64 = 900.0;
-const H: f64 = 500.0;
-const LEFT: f64 = 70.0;
-const RIGHT: f64 = 230.0;
-const TOP: f64 = 40.0;
-const BOTTOM: f64 = 50.0;
-/// PNG pixels per scene unit (sharp on high-density screens and in papers).
-pub const PNG_SCALE: f64 = 2.0;
-const GRID: Color = Color(0xee, 0xee, 0xee);
-const AXIS: Color = Color(0x33, 0x33, 0x33);
-/// Tableau-20-like palette.
-const COLORS: [Color; 20] = [
-    Color(0x1f, 0x77, 0xb4),
-    Color(0xff, 0x7f, 0x0e),
-    Color(0x2c, 0xa0, 0x2c),
-    Color(0xd6, 0x27, 0x28),
-    Color(0x94, 0x67, 0xbd),
-    Color(0x8c, 0x56, 0x4b),
-    Color(0xe3, 0x77, 0xc2),
-    Color(0x7f, 0x7f, 0x7f),
-    Color(0xbc, 0xbd, 0x22),
-    Color(0x17, 0xbe, 0xcf),
-    Color(0xae, 0xc7, 0xe8),
-    Color(0xff, 0xbb, 0x78),
-    Color(0x98, 0xdf, 0x8a),
-    Color(0xff, 0x98, 0x96),
-    Color(0xc5, 0xb0, 0xd5),
-    Color(0xc4, 0x9c, 0x94),
-    Color(0xf7, 0xb6, 0xd2),
-    Color(0xc7, 0xc7, 0xc7),
-    Color(0xdb, 0xdb, 0x8d),
-    Color(0x9e, 0xda, 0xe5),
-];
-
-/// "Nice" tick values covering [lo, hi].
-fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    let span = (hi - lo).max(1e-12);
-    let raw = span / n.max(1) as f64;
-    let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| span / s <= n as f64).unwrap_or(10.0 * mag);
-    let mut t = (lo / step).ceil() * step;
-    let mut out = Vec::new();
-    while t <= hi + step * 1e-9 {
-        out.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
-        t += step;
-    }
-    out
-}
-
-struct Frame {
-    x0: f64,
-    x1: f64,
-    y0: f64,
-    y1: f64,
-}
-
-impl Frame {
-    fn px(&self, x: f64) -> f64 {
-        LEFT + (x - self.x0) / (self.x1 - self.x0).max(1e-12) * (W - LEFT - RIGHT)
-    }
-    fn py(&self, y: f64) -> f64 {
-        H - BOTTOM - (y - self.y0) / (self.y1 - self.y0).max(1e-12) * (H - TOP - BOTTOM)
-    }
-}
-
-/// Title, grid, tick labels and axis labels.
-fn axes(f: &Frame, title: &str, x_label: &str, y_label: &str) -> Scene {
-    let mut s = Scene::new(W, H);
-    s.text((LEFT + W - RIGHT) / 2.0, 24.0, 16.0, Anchor::Middle, title);
-    for t in ticks(f.x0, f.x1, 8) {
-        let x = f.px(t);
-        s.line((x, H - BOTTOM), (x, TOP), GRID, 1.0);
-        s.text(x, H - BOTTOM + 16.0, 12.0, Anchor::Middle, &fmt_tick(t));
-    }
-    for t in ticks(f.y0, f.y1, 6) {
-        let y = f.py(t);
-        s.line((LEFT, y), (W - RIGHT, y), GRID, 1.0);
-        s.text(LEFT - 6.0, y + 4.0, 12.0, Anchor::End, &fmt_tick(t));
-    }
-    s.text((LEFT + W - RIGHT) / 2.0, H - 12.0, 12.0, Anchor::Middle, x_label);
-    let text = y_label.to_string();
-    let (x, y) = (22.0, (TOP + H - BOTTOM) / 2.0);
-    s.push(Shape::Text { x, y, size: 12.0, anchor: Anchor::Middle, vertical: true, color: Color::BLACK, text });
-    s
-}
-
-/// The plot area's border, drawn last so series do not cover it.
-fn border(s: &mut Scene) {
-    s.frame(LEFT, TOP, W - LEFT - RIGHT, H - TOP - BOTTOM, AXIS);
-}
-
-fn fmt_tick(t: f64) -> String {
-    if t.abs() >= 1000.0 || t == t.trunc() {
-        format!("{t:.0}")
-    } else if t.abs() >= 1.0 {
-        format!("{t:.1}")
-    } else {
-        format!("{t:.2}")
-    }
-}
-
-fn legend(s: &mut Scene, names: &[String]) {
-    let rows = names.len().min(26);
-    for (i, name) in names.iter().take(rows).enumerate() {
-        let y = TOP + 8.0 + i as f64 * 16.0;
-        s.push(Shape::Rect { x: W - RIGHT + 12.0, y: y - 9.0, w: 12.0, h: 10.0, fill: COLORS[i % COLORS.len()] });
-        s.text(W - RIGHT + 30.0, y, 11.0, Anchor::Start, name);
-    }
-}
+use frame::{axes, border, color, fmt_tick, legend, ticks, Frame, AXIS, BOTTOM, GRID, RIGHT, TOP, W};
+pub use frame::{save, PNG_SCALE};
 
 /// A line chart of named series of (x, y) points.
 pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[(String, Vec<(f64, f64)>)]) -> Scene {
@@ -139,15 +33,15 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[(String, 
     }
     let pad = (y1 - y0).max(1e-6) * 0.05;
     let f = Frame { x0, x1: x1.max(x0 + 1.0), y0: y0 - pad, y1: y1 + pad };
-    let mut s = axes(&f, title, x_label, y_label);
+    let mut s = axes(&f, title, Some(x_label), y_label);
     for (i, (_, p)) in series.iter().enumerate() {
         let points =
             p.iter().filter(|(x, y)| x.is_finite() && y.is_finite()).map(|&(x, y)| (f.px(x), f.py(y))).collect();
-        s.push(Shape::Polyline { points, stroke: COLORS[i % COLORS.len()], width: 1.5 });
+        s.push(Shape::Polyline { points, stroke: color(i), width: 1.5 });
     }
     border(&mut s);
     if series.len() > 1 {
-        legend(&mut s, &series.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>());
+        legend(&mut s, &series.iter().enumerate().map(|(i, (n, _))| (n.clone(), color(i))).collect::<Vec<_>>());
     }
     s
 }
@@ -157,7 +51,7 @@ pub fn stacked_area(title: &str, x_label: &str, xs: &[f64], series: &[(String, V
     let x0 = xs.first().copied().unwrap_or(0.0);
     let x1 = xs.last().copied().unwrap_or(1.0).max(x0 + 1.0);
     let f = Frame { x0, x1, y0: 0.0, y1: 1.0 };
-    let mut s = axes(&f, title, x_label, "probability");
+    let mut s = axes(&f, title, Some(x_label), "probability");
     let mut base = vec![0.0; xs.len()];
     for (i, (_, v)) in series.iter().enumerate() {
         let top: Vec<f64> = base.iter().zip(v).map(|(b, x)| b + x).collect();
@@ -173,11 +67,11 @@ pub fn stacked_area(title: &str, x_label: &str, xs: &[f64], series: &[(String, V
             points.push((f.px(next), f.py(base[j])));
             points.push((f.px(xs[j]), f.py(base[j])));
         }
-        s.push(Shape::Polygon { points, fill: COLORS[i % COLORS.len()] });
+        s.push(Shape::Polygon { points, fill: color(i) });
         base = top;
     }
     border(&mut s);
-    legend(&mut s, &series.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>());
+    legend(&mut s, &series.iter().enumerate().map(|(i, (n, _))| (n.clone(), color(i))).collect::<Vec<_>>());
     s
 }
 
@@ -205,7 +99,7 @@ pub fn bar_chart(title: &str, categories: &[String], series: &[(String, Vec<f64>
         for (k, (_, values)) in series.iter().enumerate() {
             let v = values.get(c).copied().unwrap_or(f64::NAN);
             if v.is_finite() {
-                let fill = COLORS[k % COLORS.len()];
+                let fill = color(k);
                 s.push(Shape::Rect {
                     x: x_left,
                     y: y0 + k as f64 * bar,
@@ -217,7 +111,7 @@ pub fn bar_chart(title: &str, categories: &[String], series: &[(String, Vec<f64>
         }
     }
     s.frame(x_left, TOP, x_right - x_left, height - TOP - BOTTOM, AXIS);
-    legend(&mut s, &series.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>());
+    legend(&mut s, &series.iter().enumerate().map(|(i, (n, _))| (n.clone(), color(i))).collect::<Vec<_>>());
     s
 }
 
@@ -251,12 +145,7 @@ pub fn render_run(run_dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mix = per_arm("mixture", &|v, i| v.get(i)?.as_f64());
     let mut written = Vec::new();
     let mut save = |name: &str, scene: Scene| -> Result<(), String> {
-        let png = Canvas::render(&scene, PNG_SCALE).to_png();
-        for (ext, bytes) in [("svg", scene.to_svg().into_bytes()), ("png", png)] {
-            let p = run_dir.join(format!("{name}.{ext}"));
-            std::fs::write(&p, bytes).map_err(|e| format!("writing {}: {e}", p.display()))?;
-            written.push(p);
-        }
+        written.extend(save(run_dir, name, &scene).map_err(|(p, e)| format!("writing {}: {e}", p.display()))?);
         Ok(())
     };
     save(
@@ -272,6 +161,7 @@ pub fn render_run(run_dir: &Path) -> Result<Vec<PathBuf>, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::frame::H;
     use super::*;
 
     #[test]
@@ -311,8 +201,8 @@ mod tests {
         let f = Frame { x0: 0.0, x1: 10.0, y0: 0.0, y1: 1.0 };
         let at = |x: f64, y: f64| img.pixel((f.px(x) * PNG_SCALE) as u32, (f.py(y) * PNG_SCALE) as u32);
         let rgb = |c: Color| [c.0, c.1, c.2];
-        assert_eq!(at(3.3, 0.2), rgb(COLORS[0]));
-        assert_eq!(at(7.7, 0.8), rgb(COLORS[1]));
+        assert_eq!(at(3.3, 0.2), rgb(color(0)));
+        assert_eq!(at(7.7, 0.8), rgb(color(1)));
         // The title is drawn: some dark pixels in the band above the plot.
         let dark = (0..img.width).filter(|&x| img.pixel(x, (16.0 * PNG_SCALE) as u32).iter().all(|&v| v < 100)).count();
         assert!(dark > 0);
