@@ -307,6 +307,77 @@ pub(crate) fn moved_runs(input: &[u32], sentinels: &[u32]) -> (usize, usize) {
     (runs.iter().zip(&own).filter(|(a, b)| a != b).count(), runs.len())
 }
 
+/// Short names of the parameters that tell arms of one kind apart in [`labels`] (empty: the value alone). ASCII,
+/// so the plots' bundled font has every glyph.
+const SHORT_KEYS: [(&str, &str); 8] = [
+    ("corruption_rate", "r"),
+    ("mean_tokens_per_span", "span"),
+    ("tokens_per_mask", "span"),
+    ("percentage_to_shuffle", "shuffle"),
+    ("prefix_fraction", "prefix"),
+    ("format_style", ""),
+    ("deshuffle_fraction", "deshuffle"),
+    ("max_delimiter", "delim"),
+];
+
+/// A parameter value as a label shows it: strings bare, whole numbers without a fraction.
+fn param_text(v: &serde_json::Value) -> String {
+    match (v.as_str(), v.as_f64()) {
+        (Some(s), _) => s.to_string(),
+        (None, Some(x)) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{}", x as i64),
+        _ => v.to_string(),
+    }
+}
+
+/// A display label per arm, for metrics, plots and progress lines: the arm's name when no other arm shares it,
+/// else the name with the parameters that differ within the group of arms sharing it, e.g. `infilling(r=0.15,
+/// span=3)`; arms that still coincide get `#index`.
+pub fn labels(arms: &[Arm]) -> Vec<String> {
+    let params = |a: &Arm| -> Vec<(String, String)> {
+        let value = serde_json::to_value(&a.spec).unwrap_or_default();
+        let mut out: Vec<(String, String)> = value
+            .as_object()
+            .map(|m| {
+                m.iter().filter(|(k, _)| k.as_str() != "objective").map(|(k, v)| (k.clone(), param_text(v))).collect()
+            })
+            .unwrap_or_default();
+        out.push(("length".into(), format!("{:?}", a.length)));
+        out.push(("paradigm".into(), format!("{:?}", a.paradigm)));
+        out
+    };
+    let all: Vec<Vec<(String, String)>> = arms.iter().map(params).collect();
+    let mut out: Vec<String> = arms
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let group: Vec<usize> = (0..arms.len()).filter(|&j| arms[j].name == a.name).collect();
+            if group.len() == 1 {
+                return a.name.clone();
+            }
+            let differing: Vec<String> = all[i]
+                .iter()
+                .filter(|(k, v)| group.iter().any(|&j| all[j].iter().any(|(k2, v2)| k2 == k && v2 != v)))
+                .map(|(k, v)| match SHORT_KEYS.iter().find(|(long, _)| long == k).map_or(k.as_str(), |(_, s)| s) {
+                    "" => v.clone(),
+                    key => format!("{key}={v}"),
+                })
+                .collect();
+            if differing.is_empty() {
+                a.name.clone()
+            } else {
+                format!("{}({})", a.name, differing.join(", "))
+            }
+        })
+        .collect();
+    let repeated: Vec<bool> = out.iter().map(|l| out.iter().filter(|m| *m == l).count() > 1).collect();
+    for (i, label) in out.iter_mut().enumerate() {
+        if repeated[i] {
+            *label = format!("{label}#{i}");
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,6 +445,21 @@ mod tests {
         let expected = expected / runs as f64;
         assert!((measured - expected).abs() < 0.02, "moved share {measured}, expected {expected}");
         assert!((measured - FRACTION).abs() < 0.05, "moved share {measured} against deshuffle_fraction {FRACTION}");
+    }
+
+    /// Arms of one kind are named by what tells them apart.
+    #[test]
+    fn labels_name_arms_by_their_parameters() {
+        let arms = crate::config::preset("birdie").unwrap();
+        let l = labels(&arms);
+        assert_eq!(l[0], "prefix_language_modeling");
+        assert_eq!(l[1], "infilling(r=0.15, span=3)");
+        assert_eq!(l[5], "infilling(r=0.15, span=64)");
+        assert_eq!(l[8], "selective_copying(context_query, span=16)");
+        let unique: std::collections::BTreeSet<&String> = l.iter().collect();
+        assert_eq!(unique.len(), l.len(), "{l:?}");
+        let twins = vec![arms[7].clone(), arms[7].clone()];
+        assert_eq!(labels(&twins), vec!["next_token_prediction#0", "next_token_prediction#1"]);
     }
 
     #[test]

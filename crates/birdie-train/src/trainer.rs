@@ -182,18 +182,8 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
 
     let arms = procedure_arms(cfg)?;
     let kinds: Vec<&str> = arms.iter().map(|a| a.spec.name()).collect();
-    // Arm labels for the metrics: the arm's name, numbered when several arms share it.
-    let names: Vec<String> = arms
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            if arms.iter().filter(|b| b.name == a.name).count() > 1 {
-                format!("{}#{i}", a.name)
-            } else {
-                a.name.clone()
-            }
-        })
-        .collect();
+    // Arm labels for the metrics: the arm's name, with the parameters that tell it apart when several share it.
+    let names: Vec<String> = birdie_core::arm::labels(&arms);
     let initial: Vec<f64> = arms.iter().map(|a| a.prob).collect();
     if let Some((name, need)) =
         names.iter().zip(&arms).map(|(n, a)| (n, a.min_budget())).find(|(_, need)| *need > cfg.data.seq_len)

@@ -304,7 +304,7 @@ mod tests {
     fn tied_embeddings_give_unit_scale_initial_logits() {
         for tie in [true, false] {
             let m = TransformerConfig::new(1024, 64, 4, 2, 64).with_tie_embeddings(tie).init(&Device::flex());
-            let toks: Vec<i32> = (0..64).map(|i| (i * 37 % 1024) as i32).collect();
+            let toks: Vec<i32> = (0..64).map(|i| i * 37 % 1024).collect();
             let std = logits(&m, &batch(&toks, &[1; 64], &[3; 64])).iter().map(|&x| f64::from(x).powi(2)).sum::<f64>();
             let std = (std / (64.0 * 1024.0)).sqrt();
             assert!((std - 1.0).abs() < 0.15, "tied {tie}: initial logit std {std}");

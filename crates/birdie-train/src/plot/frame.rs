@@ -9,9 +9,10 @@ use super::scene::{Anchor, Color, Scene, Shape};
 /// Scene width and height.
 pub const W: f64 = 900.0;
 pub const H: f64 = 500.0;
-/// Margins around the plot area (the legend sits in the right one).
+/// Margins around the plot area (the legend sits in the right one, wide enough for labels like
+/// `autoencoding_with_deshuffling(r=0.15, span=3)`).
 pub const LEFT: f64 = 70.0;
-pub const RIGHT: f64 = 230.0;
+pub const RIGHT: f64 = 330.0;
 pub const TOP: f64 = 40.0;
 pub const BOTTOM: f64 = 50.0;
 /// PNG pixels per scene unit (sharp on high-density screens and in papers).
