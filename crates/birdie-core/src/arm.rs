@@ -1,4 +1,4 @@
-//! An arm: one entry of the objective mixture (spec §3.1, decision A2) — an objective kind with its typed
+//! An arm: one entry of the objective mixture (design §3.1, decision A2) — an objective kind with its typed
 //! parameters (used identically for training and validation, B1), its initial probability, an optional length range
 //! that limits the text a sample consumes (paper A.2), and where the paradigm token goes (paper A.6).
 
@@ -12,7 +12,7 @@ use crate::objectives::{
 };
 use crate::rng::SampleRng;
 
-/// An objective kind with its parameters; the tag is the spec §1.0 registry name.
+/// An objective kind with its parameters; the tag is the design §1.0 registry name.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "objective", rename_all = "snake_case")]
 pub enum ObjectiveSpec {
@@ -27,7 +27,7 @@ pub enum ObjectiveSpec {
 }
 
 impl ObjectiveSpec {
-    /// Every registry name, in spec §1.0 order.
+    /// Every registry name, in design §1.0 order.
     pub const NAMES: [&'static str; 8] = [
         "next_token_prediction",
         "selective_copying",

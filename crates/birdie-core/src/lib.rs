@@ -1,9 +1,9 @@
 //! birdie-core: the Birdie procedure's data side, with no ML-framework dependency.
 //!
-//! - [`objectives`]: the eight pre-training objectives on token ids (spec §1);
+//! - [`objectives`]: the eight pre-training objectives on token ids (design §1);
 //! - [`Arm`] / [`ObjectiveSpec`]: one entry of the objective mixture, with paradigm placement and length range;
-//! - [`packing`]: the packed batch format of spec §2 (`PackedBatch`);
-//! - [`controller`]: the reward-driven mixture controller's bookkeeping (spec §3), behind a [`RewardModel`] trait;
+//! - [`packing`]: the packed batch format of design §2 (`PackedBatch`);
+//! - [`controller`]: the reward-driven mixture controller's bookkeeping (design §3), behind a [`RewardModel`] trait;
 //! - [`SampleRng`]: the seeded generator every random draw comes from.
 
 pub mod arm;

@@ -1,7 +1,7 @@
 //! `SampleRng`: the one seedable random number generator of the data path.
 //!
 //! Every random draw in objectives, packing and the pipeline comes from a `SampleRng` derived from
-//! (global seed, stream, index) — never from thread ids, time or process ids (spec A13) — so the same
+//! (global seed, stream, index) — never from thread ids, time or process ids (design A13) — so the same
 //! configuration and seed produce the same samples whatever the number of worker threads.
 
 use rand::{RngCore, SeedableRng};

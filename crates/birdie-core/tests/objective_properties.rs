@@ -1,4 +1,4 @@
-//! Property tests of every objective over random token sequences × budgets × parameters (spec §1 invariants).
+//! Property tests of every objective over random token sequences × budgets × parameters (design §1 invariants).
 
 use birdie_core::objectives::{
     AutoencodingParams, DeshufflingParams, FormatStyle, InfillingParams, Masker, PrefixLmParams, SelectiveCopyingParams,

@@ -1,10 +1,10 @@
 //! The special tokens every birdie tokenizer carries, and their ids.
 //!
-//! Birdie's objectives and packer need token *ids* that can never be produced by ordinary text (spec B13): padding,
-//! end of document, the start-of-generation token placed between a sample's prefix and its label (spec §2.2, A11),
-//! one paradigm token per objective kind (spec §1, paper A.6), 512 span-corruption sentinels (heavy-corruption arms
+//! Birdie's objectives and packer need token *ids* that can never be produced by ordinary text (design B13): padding,
+//! end of document, the start-of-generation token placed between a sample's prefix and its label (design §2.2, A11),
+//! one paradigm token per objective kind (design §1, paper A.6), 512 span-corruption sentinels (heavy-corruption arms
 //! use hundreds per 2048-token sample; objectives cap their spans at the sentinels available), and the
-//! selective-copying markers (spec §1.7). Numbered selective-copying blocks are written as a marker followed by the
+//! selective-copying markers (design §1.7). Numbered selective-copying blocks are written as a marker followed by the
 //! sentinel of that number (`<|find|><|mask_3|>` … `<|res|><|mask_3|>`), so no per-number marker is needed.
 
 use std::fmt;
@@ -16,10 +16,10 @@ pub const SENTINEL_COUNT: usize = 512;
 pub const PAD: &str = "<|pad|>";
 /// End of a document.
 pub const END_OF_DOCUMENT: &str = "<|endoftext|>";
-/// Start of generation: separates a packed sample's prefix from its teacher-forced label (spec §2.2).
+/// Start of generation: separates a packed sample's prefix from its teacher-forced label (design §2.2).
 pub const START_OF_GENERATION: &str = "<|start_gen|>";
 
-/// The objective kinds that have a paradigm token (spec §1.0 registry, one token per kind).
+/// The objective kinds that have a paradigm token (design §1.0 registry, one token per kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Paradigm {
     NextTokenPrediction,
@@ -60,7 +60,7 @@ impl Paradigm {
     }
 }
 
-/// Selective-copying markers (spec §1.7): `find … sep … /find` instructions, the `ctx … /ctx` context block, `res`
+/// Selective-copying markers (design §1.7): `find … sep … /find` instructions, the `ctx … /ctx` context block, `res`
 /// result headers and the final `done`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Marker {

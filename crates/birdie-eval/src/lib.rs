@@ -1,4 +1,4 @@
-//! birdie-eval: the retrieval evaluation suite (spec §6) — phone book, MQAR, selective copying, story infilling,
+//! birdie-eval: the retrieval evaluation suite (design §6) — phone book, MQAR, selective copying, story infilling,
 //! dictionary QA and held-out perplexity — on birdie checkpoints, seeded and deterministic, each result written with
 //! its chance level in one fixed JSON schema ([`EvalReport`]).
 

@@ -54,7 +54,7 @@ pub fn contains_label(prediction: &str, gold: &str) -> f64 {
 }
 
 /// The share of the gold digits matched position-wise by the digits of `generated` (non-digits skipped on both
-/// sides; missing generated digits count as wrong) — spec §6.1's digit accuracy. Chance ≈ 10%.
+/// sides; missing generated digits count as wrong) — design §6.1's digit accuracy. Chance ≈ 10%.
 pub fn digit_accuracy(generated: &str, gold: &str) -> f64 {
     let g: Vec<char> = gold.chars().filter(char::is_ascii_digit).collect();
     if g.is_empty() {

@@ -1,4 +1,4 @@
-//! Phone-book retrieval (spec §6.1): a book of `First Last: DDD-DDD-DDDD` lines and a question naming 1–32 of them.
+//! Phone-book retrieval (design §6.1): a book of `First Last: DDD-DDD-DDDD` lines and a question naming 1–32 of them.
 //!
 //! - `multi` (the paper's format, Fig. 9): the question before and after the book; the answer lists the numbers in
 //!   the order asked, comma + space separated.

@@ -1,4 +1,4 @@
-//! Selective copying on held-out text, in the pre-training objective's own format (spec §1.7): the prompt holds the
+//! Selective copying on held-out text, in the pre-training objective's own format (design §1.7): the prompt holds the
 //! context and 1–4 "find the span between these delimiters" instructions; the model generates the spans. Exact
 //! match (the whole answer, through the done marker) and token accuracy (position-wise over the gold answer) per
 //! number of spans.

@@ -1,9 +1,9 @@
-//! `SequenceBatch`: a packed batch (spec §2) as the tensors the models read.
+//! `SequenceBatch`: a packed batch (design §2) as the tensors the models read.
 //!
 //! Built from plain arrays (the packed format's `input_ids`, `label_ids`, `segment_ids`, `attention_mask`), so this
 //! crate does not depend on the data pipeline. Derived once per batch: segment resets for the scans, the prefix mask
 //! (attention_mask = 1) that lets reverse states flow, and the per-tap masks that keep the causal convolution inside
-//! each packed sample (spec §2.5).
+//! each packed sample (design §2.5).
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! The prompt is one sample per row: the bidirectional prefix (attention mask 1), then the start-of-generation
 //! token and any teacher-forced suffix tokens (mask 3). The prompt pass is the ordinary full forward on that packed
 //! sample, so bidirectional layers see the whole prefix, and the reverse half's state at the last prefix position
-//! includes the start-of-generation token (spec §5.3). It leaves, per layer:
+//! includes the start-of-generation token (design §5.3). It leaves, per layer:
 //!
 //! - SSM layers: the state of the channels that run left to right (all of them in causal layers, the first half in
 //!   bidirectional ones) and, for Hawk, the last `conv_width − 1` convolution inputs. In the suffix a reverse-half

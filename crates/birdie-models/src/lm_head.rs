@@ -1,5 +1,5 @@
 //! The language-model output shared by every architecture: final hidden states → logits (untied head or the
-//! transposed embedding matrix) and the mean cross-entropy over label positions (spec A10).
+//! transposed embedding matrix) and the mean cross-entropy over label positions (design A10).
 
 use burn::nn::{Embedding, Initializer, Linear, LinearConfig};
 use burn::prelude::*;

@@ -7,10 +7,10 @@
 //! | `tiny` (~7 M) | 256, 256, 4 | 256, 512, 4 | 256, 4, 4 |
 //! | `small` (~30 M) | 512, 512, 6 | 512, 1024, 6 | 512, 8, 6 |
 //! | `base` (~125 M) | 768, 1024, 12 | 768, 1536, 18 | 768, 12, 16 |
-//! | `paper` (spec §5, ~1.4 B with a 32 k vocabulary) | 2048, 2560, 20 | 2048, 2560, 48 | 2048, 16, 24 |
+//! | `paper` (design §5, ~1.4 B with a 32 k vocabulary) | 2048, 2560, 20 | 2048, 2560, 48 | 2048, 16, 24 |
 //!
 //! Hawk's RG-LRU gates are dense (`lru_heads` 1) except in `paper`, which has recurrentgemma's 10 heads; the
-//! Transformer's RoPE base is 10 000 except in `paper`, which has the Birdie paper's 250 000 (spec §5.4).
+//! Transformer's RoPE base is 10 000 except in `paper`, which has the Birdie paper's 250 000 (design §5.4).
 //!
 //! `toy` is the stack.md benchmark model (its own architecture, V 512).
 
@@ -26,7 +26,7 @@ use crate::transformer::{Transformer, TransformerConfig};
 
 /// Heads of the `paper` Hawk's block-diagonal RG-LRU gates (recurrentgemma's 10 for width 2560).
 pub const PAPER_LRU_HEADS: usize = 10;
-/// RoPE base of the `paper` Transformer (the Birdie paper's "decay rate", spec §5.4).
+/// RoPE base of the `paper` Transformer (the Birdie paper's "decay rate", design §5.4).
 pub const PAPER_ROPE_THETA: f32 = 250_000.0;
 
 /// Architectures.

@@ -104,7 +104,7 @@ pub struct DataConfig {
     /// Data worker threads (0 = one per core); never changes the batches.
     #[serde(default)]
     pub workers: usize,
-    /// Validation rows per arm at each evaluation (packed like training, spec A10).
+    /// Validation rows per arm at each evaluation (packed like training, design A10).
     #[serde(default = "d_validation_rows")]
     pub validation_rows: usize,
 }

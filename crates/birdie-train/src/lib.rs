@@ -1,5 +1,5 @@
 //! birdie-train: run configuration ([`TrainConfig`]), the learned reward model of the mixture controller
-//! (spec §3.4–3.5) and the training utilities they share.
+//! (design §3.4–3.5) and the training utilities they share.
 
 pub mod checkpoint;
 pub mod config;

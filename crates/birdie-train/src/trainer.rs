@@ -1,4 +1,4 @@
-//! The training loop (spec §3.2): pipeline batches → model loss over label positions → backward → global-norm clip →
+//! The training loop (design §3.2): pipeline batches → model loss over label positions → backward → global-norm clip →
 //! AdamW step; at the controller's evaluation steps, per-arm validation losses go to the controller (or, for
 //! procedures without one, only to the metrics), and the new mixture goes to the pipeline.
 //!

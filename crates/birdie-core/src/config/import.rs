@@ -1,4 +1,4 @@
-//! Importer for birdie_rl-style objective lists (spec §3.1, §3.7): a JSON array of objects with `name` (the
+//! Importer for birdie_rl-style objective lists (design §3.1, §3.7): a JSON array of objects with `name` (the
 //! registry name), `prob` and the reference's parameter keys, top-level or under `config_overrides`.
 //!
 //! The reference reads `config_overrides` in training and top-level keys in validation (B1); here both are merged

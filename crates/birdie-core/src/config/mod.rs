@@ -1,7 +1,7 @@
 //! Objective-mixture configuration: TOML arm lists, the importer for birdie_rl-style objective lists, and the
 //! shipped presets (`configs/objectives/*.toml`).
 //!
-//! TOML form — one `[[arms]]` table per arm; `objective` is the spec §1.0 registry name, the objective's parameters
+//! TOML form — one `[[arms]]` table per arm; `objective` is the design §1.0 registry name, the objective's parameters
 //! sit beside it, and four keys are the arm's own:
 //!
 //! ```toml

@@ -1,8 +1,8 @@
-//! The reward-driven mixture controller's bookkeeping (spec §3): evaluation schedule, rewards, history, candidate
+//! The reward-driven mixture controller's bookkeeping (design §3): evaluation schedule, rewards, history, candidate
 //! scoring and the choice of the next mixture. Framework-free: the learned reward model is behind the
 //! [`RewardModel`] trait (implemented with burn in `birdie-train`).
 //!
-//! Protocol (spec §3.2, with the update automatic once the last loss of an evaluation is in — B9):
+//! Protocol (design §3.2, with the update automatic once the last loss of an evaluation is in — B9):
 //!
 //! ```text
 //! if controller.is_eval_step(step) {
@@ -50,7 +50,7 @@ use crate::SampleRng;
 /// Stream id of the controller's random draws (distinct from the pipeline's streams).
 const CONTROLLER_STREAM: u64 = 0xC0_17_80_11;
 
-/// A learned model of the reward of a mixture given the losses before it (spec §3.4–3.5).
+/// A learned model of the reward of a mixture given the losses before it (design §3.4–3.5).
 pub trait RewardModel: Send {
     /// Trains on the whole history: rows `[losses (K) | mixture (K)]`, targets the observed rewards (K).
     fn train(&mut self, history: &[Vec<f32>], targets: &[Vec<f32>]) -> TrainSummary;
@@ -95,7 +95,7 @@ pub struct ControllerConfig {
     /// Weight candidates by the current losses once (never squared, B7).
     #[serde(default)]
     pub loss_weighting: bool,
-    /// Weight each arm's predicted reward by (number of classes) / (size of its class) when scoring (spec §3.6), so
+    /// Weight each arm's predicted reward by (number of classes) / (size of its class) when scoring (design §3.6), so
     /// every objective kind counts the same however many variants it has; false = every arm counts the same.
     #[serde(default = "d_true")]
     pub class_normalisation: bool,

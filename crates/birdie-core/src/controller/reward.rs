@@ -1,4 +1,4 @@
-//! The reward of one evaluation interval, per arm, from the validation losses before and after it (spec §3.3).
+//! The reward of one evaluation interval, per arm, from the validation losses before and after it (design §3.3).
 
 use serde::{Deserialize, Serialize};
 
@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RewardKind {
-    /// Spec §3.3 with the code's sign (improvement → positive): `−100e·tanh(e·√(new·old)·x³)`, x the relative
+    /// design §3.3 with the code's sign (improvement → positive): `−100e·tanh(e·√(new·old)·x³)`, x the relative
     /// change, NaN → 0, clamped to [−1, 1]. Saturates at ±1 for relative changes of about 5–7 % when losses are
     /// 5–9 nats.
     #[default]
@@ -50,7 +50,7 @@ pub fn rewards(kind: RewardKind, old: &[f64], new: &[f64]) -> Vec<f64> {
     }
 }
 
-/// Spec §3.3 for one arm.
+/// design §3.3 for one arm.
 pub fn birdie_reward(old: f64, new: f64) -> f64 {
     let e = std::f64::consts::E;
     let x = (new - old) / (old + 1e-8);

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The paper's evaluation steps for its 32 768-step runs (spec §3.2, A12), then one every 1000.
+/// The paper's evaluation steps for its 32 768-step runs (design §3.2, A12), then one every 1000.
 pub const PAPER_EVAL_STEPS: [u64; 7] = [10, 50, 250, 500, 1000, 1500, 2000];
 pub const PAPER_EVAL_EVERY: u64 = 1000;
 /// The paper's agent takes control at its third evaluation (step 250).
@@ -44,7 +44,7 @@ impl EvalSchedule {
     }
 }
 
-/// The exploration rate over the run (spec §3.6 `make_cosine_decay_schedule`), with every length a fraction of the
+/// The exploration rate over the run (design §3.6 `make_cosine_decay_schedule`), with every length a fraction of the
 /// run's total steps instead of the reference's fixed 16 384 (B10).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn exploration_matches_the_reference_at_16384_steps() {
-        // Spec §3.6: s<819: 1.0; 819–1638: 0.50; 2048: 0.497; 4096: 0.407; 6000: 0.275; 8000: 0.201; ≥8191: 0.20.
+        // design §3.6: s<819: 1.0; 819–1638: 0.50; 2048: 0.497; 4096: 0.407; 6000: 0.275; 8000: 0.201; ≥8191: 0.20.
         let e = ExplorationSchedule::for_run(16_384);
         for (step, want) in
             [(0, 1.0), (818, 1.0), (819, 0.5), (1638, 0.5), (2048, 0.497), (4096, 0.407), (6000, 0.275), (8000, 0.201)]

@@ -1,4 +1,4 @@
-//! Choosing the next mixture (spec §3.6, decisions A4, B6, B7): candidate mixtures, exploration, class-normalised
+//! Choosing the next mixture (design §3.6, decisions A4, B6, B7): candidate mixtures, exploration, class-normalised
 //! scores, the top-n average and a probability floor.
 
 use rand::Rng;
@@ -18,7 +18,7 @@ pub enum CandidateKind {
     Reference,
 }
 
-/// Arms grouped by objective kind, in order of first appearance (spec §3.1 "explore classes").
+/// Arms grouped by objective kind, in order of first appearance (design §3.1 "explore classes").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArmClasses {
     /// Class id of each arm.
@@ -53,7 +53,7 @@ impl ArmClasses {
     }
 
     /// Per-arm score weight: (number of classes) / (size of the arm's class), so every class counts the same
-    /// however many variants it has (spec §3.6 step 5).
+    /// however many variants it has (design §3.6 step 5).
     pub fn weights(&self) -> Vec<f64> {
         let sizes: Vec<usize> = (0..self.num_classes).map(|c| self.members(c).len()).collect();
         self.class_of.iter().map(|&c| self.num_classes as f64 / sizes[c] as f64).collect()
@@ -92,7 +92,7 @@ pub fn candidates(kind: CandidateKind, n: usize, k: usize, rng: &mut SampleRng) 
     }
 }
 
-/// One exploration mixture (spec §3.6 step 2): pick one or two classes (with replacement); their members get random
+/// One exploration mixture (design §3.6 step 2): pick one or two classes (with replacement); their members get random
 /// weights summing to 1 within the class; every other class gets a small total `(K / max(1, K − c)) · 0.005 · c`.
 pub fn explore_action(classes: &ArmClasses, rng: &mut SampleRng) -> Vec<f64> {
     let k = classes.num_arms();

@@ -1,4 +1,4 @@
-//! Autoencoding and autoencoding + deshuffling (spec §1.6, paper Table 1): spans of the text are replaced by
+//! Autoencoding and autoencoding + deshuffling (design §1.6, paper Table 1): spans of the text are replaced by
 //! sentinels in the input and the label is the *whole* original text (BART-style reconstruction).
 //!
 //! With `deshuffle_fraction > 0` (the `autoencoding_with_deshuffling` objective, B3 fixed) the unmasked runs

@@ -1,4 +1,4 @@
-//! Copying (spec §1.2): reproduce the input exactly. Input and label are the same text, so it gets half the budget.
+//! Copying (design §1.2): reproduce the input exactly. Input and label are the same text, so it gets half the budget.
 
 use birdie_data::SpecialTokens;
 

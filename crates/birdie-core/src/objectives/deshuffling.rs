@@ -1,4 +1,4 @@
-//! Deshuffling (spec §1.3), token level: a `percentage_to_shuffle` share of the token positions is chosen and the
+//! Deshuffling (design §1.3), token level: a `percentage_to_shuffle` share of the token positions is chosen and the
 //! tokens at those positions are permuted; the label is the original text. Shuffling token ids (not characters)
 //! keeps input and label the same length, so the budget split is exact (the reference's risk R1 cannot happen).
 

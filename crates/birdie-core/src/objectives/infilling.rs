@@ -1,4 +1,4 @@
-//! Infilling / span corruption (spec §1.5): masked spans are replaced by sentinel tokens in the input; the label
+//! Infilling / span corruption (design §1.5): masked spans are replaced by sentinel tokens in the input; the label
 //! lists each sentinel followed by the tokens it replaced (T5 style, paper Table 1). Sentinels are single special
 //! tokens, so a sample spends exactly one input and one label token per span.
 //!
@@ -15,7 +15,7 @@ use crate::rng::SampleRng;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Masker {
-    /// Birdie's per-position masker (spec §1.5).
+    /// Birdie's per-position masker (design §1.5).
     #[default]
     Stochastic,
     /// T5's exact masker: `round(n·c)` masked tokens in `round(n·c/μ)` spans.
@@ -219,7 +219,7 @@ mod tests {
 
     #[test]
     fn hi_gives_one_sentinel() {
-        // Spec §1.8: infilling on a two-token text masks one token.
+        // design §1.5: infilling on a two-token text masks one token.
         let st = specials();
         let obj = InfillingObjective::new(InfillingParams { corruption_rate: 0.5, ..Default::default() });
         let s = obj.apply(&text(2), 100, &st, &mut SampleRng::from_seed_u64(7)).unwrap();

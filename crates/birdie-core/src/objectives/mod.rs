@@ -1,9 +1,9 @@
-//! The Birdie pre-training objectives (spec §1), operating on token ids.
+//! The Birdie pre-training objectives (design §1), operating on token ids.
 //!
 //! Every objective turns a prefix of a token stream into one training sample: an `input` (the bidirectional prefix
 //! after packing) and a `label` (the teacher-forced, causal part), with `input.len() + label.len() ≤ budget`
-//! because the packer stores both (spec §1.0). It reports how many tokens it `consumed`, so the rest of a long
-//! document stays token ids and becomes the next sample (spec §7.3: never re-tokenize). Paradigm tokens are added
+//! because the packer stores both (design §1.0). It reports how many tokens it `consumed`, so the rest of a long
+//! document stays token ids and becomes the next sample (design §7.3: never re-tokenize). Paradigm tokens are added
 //! by the [`Arm`](crate::Arm), not here: objectives see the budget left after the paradigm token.
 //!
 //! Failures are per-sample ([`SampleError`]): the pipeline takes the next text or another arm, never stops (B5).

@@ -1,4 +1,4 @@
-//! Next-token prediction (spec §1.1), the true causal LM objective (B2 fixed): the input is empty (only the
+//! Next-token prediction (design §1.1), the true causal LM objective (B2 fixed): the input is empty (only the
 //! paradigm token the arm adds), the label is the text. After packing, position t predicts token t from tokens < t.
 
 use birdie_data::SpecialTokens;
@@ -10,7 +10,7 @@ use crate::rng::SampleRng;
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NextTokenParams {
-    /// Reference-compatible mode (spec B2): the text is also placed in the input, which makes the task copying.
+    /// Reference-compatible mode (design B2): the text is also placed in the input, which makes the task copying.
     /// Default false.
     pub duplicate_text: bool,
 }

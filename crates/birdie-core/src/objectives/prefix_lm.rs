@@ -1,4 +1,4 @@
-//! Prefix language modelling (spec §1.4): the first `prefix_fraction` of the text is the bidirectional input, the
+//! Prefix language modelling (design §1.4): the first `prefix_fraction` of the text is the bidirectional input, the
 //! rest the causal label. The text appears once, so the whole budget is available.
 
 use birdie_data::SpecialTokens;

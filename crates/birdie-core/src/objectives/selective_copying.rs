@@ -1,4 +1,4 @@
-//! Selective copying (spec §1.7, paper §3.2 / Fig. 2 / A.5): the input holds a context and 1–N instructions
+//! Selective copying (design §1.7, paper §3.2 / Fig. 2 / A.5): the input holds a context and 1–N instructions
 //! "find the span between this start delimiter and this end delimiter"; the label lists the spans.
 //!
 //! Token layout (markers are special tokens; block `k` is numbered with sentinel `k`):

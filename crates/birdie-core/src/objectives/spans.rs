@@ -1,9 +1,9 @@
 //! Span selection shared by infilling and autoencoding.
 //!
-//! - [`stochastic_spans`]: Birdie's masker (spec §1.5/§1.6). Walking the text left to right, at each position a
+//! - [`stochastic_spans`]: Birdie's masker (design §1.5/§1.6). Walking the text left to right, at each position a
 //!   corruption rate `r ~ U(0.5c, min(0.95, 2c))` and a span length `ℓ ~ Poisson(μ)` clamped to
 //!   `[max(1, μ/3), 3μ]` are drawn, and a span starts there with probability `r/ℓ`; otherwise one token is kept.
-//!   Per-position decisions give slightly more than the nominal rate for short spans (measured in spec §1.5).
+//!   Per-position decisions give slightly more than the nominal rate for short spans (measured in design §1.5).
 //!   The length is drawn only when a span could start (`u < r / min(min_span, tokens left)`), which skips most
 //!   Poisson draws without changing the distribution.
 //! - [`t5_spans`]: T5's exact masker: `round(n·c)` noise tokens in `round(noise/μ)` spans, span and gap lengths from
@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn stochastic_masked_fraction_matches_reference_measurements() {
-        // Spec §1.5/§1.6 (measured on the reference): (0.15, 32) masks ≈ 0.154 and (0.5, 3) ≈ 0.451 of the
+        // design §1.5/§1.6 (measured on the reference): (0.15, 32) masks ≈ 0.154 and (0.5, 3) ≈ 0.451 of the
         // processed text when the span cap does not bind.
         for (rate, mean, expect) in [(0.15, 32.0, 0.154), (0.5, 3.0, 0.451)] {
             let m = StochasticMasker::new(rate, mean);

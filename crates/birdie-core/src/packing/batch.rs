@@ -14,7 +14,7 @@ pub struct SegmentInfo {
     pub arm: usize,
 }
 
-/// A batch of `batch_size` rows of `seq_len` positions, row-major, in the spec §2.1 format.
+/// A batch of `batch_size` rows of `seq_len` positions, row-major, in the design §2.1 format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackedBatch {
     pub batch_size: usize,

@@ -1,4 +1,4 @@
-//! `Batcher`: `batch_size` rows filled best-fit (spec §2.4): a sample goes to the fullest row that can take it.
+//! `Batcher`: `batch_size` rows filled best-fit (design §2.4): a sample goes to the fullest row that can take it.
 
 use super::{PackError, PackedBatch, Packer, SegmentInfo};
 
@@ -63,7 +63,7 @@ mod tests {
     use super::*;
     use crate::packing::IGNORE_INDEX;
 
-    /// Spec §2.3 conformance example (the reference's test_packer_batcher.py), exact arrays.
+    /// The reference's packer conformance example (its test_packer_batcher.py; design §2.2), exact arrays.
     #[test]
     fn golden_spec_2_3() {
         let mut b = Batcher::new(1, 16, 99);

@@ -1,4 +1,4 @@
-//! Packing samples into fixed-shape batches (spec §2).
+//! Packing samples into fixed-shape batches (design §2).
 //!
 //! A sample (input X of N tokens, label Y of M tokens) occupies N + M consecutive positions of a row:
 //!

@@ -1,4 +1,4 @@
-//! `Packer`: one row being filled with samples (spec §2.2).
+//! `Packer`: one row being filled with samples (design §2.2).
 
 /// Why a sample could not be added.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

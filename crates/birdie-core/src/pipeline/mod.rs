@@ -1,4 +1,4 @@
-//! The multi-threaded, deterministic batch pipeline (spec §4, B5, B12, A9, A13).
+//! The multi-threaded, deterministic batch pipeline (design §4, B5, B12, A9, A13).
 //!
 //! - **Determinism independent of threads.** Batch k is built by logical stream `k mod S` (S fixed by the config,
 //!   not by the worker count) with `SampleRng::derive(seed, stream, k)`; each stream's documents and position are

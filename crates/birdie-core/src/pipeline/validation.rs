@@ -1,4 +1,4 @@
-//! Validation batches (spec §2.7, B8 fixed): for every arm, `rows` rows of the training shape built by the same
+//! Validation batches (design §2.7, B8 fixed): for every arm, `rows` rows of the training shape built by the same
 //! packer and objective parameters from the validation split, fixed once at start, so the controller compares each
 //! arm's loss on like data at every evaluation.
 

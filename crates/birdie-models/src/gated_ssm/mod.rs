@@ -1,4 +1,4 @@
-//! The Gated SSM baseline (Birdie paper §3.4, A.16.1; spec §5.2), with the bidirectional prefix option (§5.3).
+//! The Gated SSM baseline (Birdie paper §3.4, A.16.1; design §5.2), with the bidirectional prefix option (§5.3).
 //!
 //! ```text
 //! per block, on x̂ = RMSNorm(x):
@@ -10,7 +10,7 @@
 //!
 //! The recurrence and the MLP are one block (no separate MLP). Bidirectional layers (0, 2, 4, …, decision A5) run
 //! the first half of the state left to right and the second half right to left with f forced to 0 outside the
-//! prefix. `W_f` takes no weight decay (spec §5.2).
+//! prefix. `W_f` takes no weight decay (design §5.2).
 
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig, RmsNorm, RmsNormConfig};
 use burn::prelude::*;
@@ -198,7 +198,7 @@ impl GatedSsm {
         lm_head::logits_2d(self.norm.forward(x), self.head.as_ref(), &self.embed)
     }
 
-    /// Mean cross-entropy over the label positions (spec A10).
+    /// Mean cross-entropy over the label positions (design A10).
     pub fn loss(&self, batch: &SequenceBatch) -> Tensor<1> {
         lm_head::loss(self.forward(batch), batch)
     }

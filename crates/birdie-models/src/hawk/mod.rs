@@ -1,4 +1,4 @@
-//! Hawk (De et al., "Griffin", 2024; spec §5.1) with Birdie's bidirectional prefix option (spec §5.3).
+//! Hawk (De et al., "Griffin", 2024; design §5.1) with Birdie's bidirectional prefix option (design §5.3).
 //!
 //! ```text
 //! x ← √D · embed(tokens)
@@ -12,7 +12,7 @@
 //! computes what recurrentgemma computes for a model whose blocks are all recurrent, with its initialisation
 //! (docs/models.md, "Matching recurrentgemma").
 //!
-//! The width-4 causal convolution never reads across a packed-sample boundary (per-tap masks, spec §2.5). With
+//! The width-4 causal convolution never reads across a packed-sample boundary (per-tap masks, design §2.5). With
 //! `bidirectional`, layers 0, 2, 4, … are bidirectional (decision A5): the first half of the RG-LRU channels runs
 //! left to right, the second half right to left with its transition forced to 0 outside the prefix; both reset at
 //! sample boundaries.
@@ -354,7 +354,7 @@ impl Hawk {
         lm_head::logits_2d(self.norm.forward(x), self.head.as_ref(), &self.embed)
     }
 
-    /// Mean cross-entropy over the label positions (spec A10).
+    /// Mean cross-entropy over the label positions (design A10).
     pub fn loss(&self, batch: &SequenceBatch) -> Tensor<1> {
         lm_head::loss(self.forward(batch), batch)
     }

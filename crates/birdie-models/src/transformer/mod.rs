@@ -1,5 +1,5 @@
-//! The Transformer baseline (spec §5.4): pre-norm blocks of multi-head attention with RoPE and a SwiGLU MLP, with
-//! the prefix-LM mask of spec §2.5 or a causal mask.
+//! The Transformer baseline (design §5.4): pre-norm blocks of multi-head attention with RoPE and a SwiGLU MLP, with
+//! the prefix-LM mask of design §2.5 or a causal mask.
 //!
 //! ```text
 //! x ← √D · embed(tokens)
@@ -106,7 +106,7 @@ pub struct TransformerBlock {
     pub down: Linear,
 }
 
-/// Additive attention bias `[batch, 1, seq, seq]`: 0 where allowed, −1e9 elsewhere (spec §2.5).
+/// Additive attention bias `[batch, 1, seq, seq]`: 0 where allowed, −1e9 elsewhere (design §2.5).
 pub fn attention_bias(batch: &SequenceBatch, prefix_lm: bool, device: &Device) -> Tensor<4> {
     let (b, t) = (batch.batch, batch.seq);
     let mut bias = vec![-1e9f32; b * t * t];
@@ -222,7 +222,7 @@ impl Transformer {
         lm_head::logits_2d(self.norm.forward(x), self.head.as_ref(), &self.embed)
     }
 
-    /// Mean cross-entropy over the label positions (spec A10).
+    /// Mean cross-entropy over the label positions (design A10).
     pub fn loss(&self, batch: &SequenceBatch) -> Tensor<1> {
         lm_head::loss(self.forward(batch), batch)
     }

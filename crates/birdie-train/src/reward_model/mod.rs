@@ -1,4 +1,4 @@
-//! The controller's learned reward model (spec §3.4–3.5, decision A3), implementing
+//! The controller's learned reward model (design §3.4–3.5, decision A3), implementing
 //! [`birdie_core::controller::RewardModel`].
 //!
 //! Input per history row: `[losses before the interval (K) | mixture used during it (K)]`; output: K predicted

@@ -1,4 +1,4 @@
-//! The reference code's reward network (spec §3.4), as an option: RMSNorm and a linear map of each row to the model
+//! The reference code's reward network (design §3.4), as an option: RMSNorm and a linear map of each row to the model
 //! width, causal pre-norm Transformer blocks (birdie-models' block, with RoPE), a final RMSNorm, a linear read-out to K
 //! rewards and tanh. Candidates are scored from the history's key/value cache.
 

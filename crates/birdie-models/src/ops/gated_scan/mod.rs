@@ -1,11 +1,11 @@
-//! The Gated SSM's recurrence (spec §5.2) fused with its sigmoid gates: one op, one backward.
+//! The Gated SSM's recurrence (design §5.2) fused with its sigmoid gates: one op, one backward.
 //!
 //! ```text
 //! f_t = σ(zf_t)       forget gate          i_t = σ(zi_t)       input gate
 //! h_t = (f_t ⊙ p_t) ⊙ h_{t∓1} + i_t ⊙ z_t                     scan (linear_scan)
 //! ```
 //!
-//! `p` is the transition mask of bidirectional layers' reverse half (spec §5.3; all ones for causal layers);
+//! `p` is the transition mask of bidirectional layers' reverse half (design §5.3; all ones for causal layers);
 //! segment resets as in [`linear_scan`](super::linear_scan). Backward: with (da, db) from the scan's adjoint,
 //! `dzf = da·p·f(1−f)`, `dzi = db·z·i(1−i)`, `dz = db·i`. Gates are recomputed in the backward, not stored.
 

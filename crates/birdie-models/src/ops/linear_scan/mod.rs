@@ -1,12 +1,12 @@
-//! The diagonal linear recurrence at the heart of every SSM layer (spec §5, stack.md "The scan kernel"):
+//! The diagonal linear recurrence at the heart of every SSM layer (design §5, stack.md "The scan kernel"):
 //!
 //! ```text
 //! forward:  h_t = a_t · (1 − r_t)     · h_{t−1} + b_t      (t = 0 … T−1)
 //! reverse:  h_t = a_t · (1 − r_{t+1}) · h_{t+1} + b_t      (t = T−1 … 0)
 //! ```
 //!
-//! `r` marks segment starts (1 where a new packed sample begins, spec §2.5): the state never flows across a sample
-//! boundary in either direction. The reverse direction is the bidirectional layers' right-to-left half (spec §5.3);
+//! `r` marks segment starts (1 where a new packed sample begins, design §2.5): the state never flows across a sample
+//! boundary in either direction. The reverse direction is the bidirectional layers' right-to-left half (design §5.3);
 //! blocking it in the suffix is the caller's job (a_t = 0 where `attention_mask ≠ 1`).
 //!
 //! Backward by the adjoint recurrence, with c_t the effective transition of step t:

@@ -1,4 +1,4 @@
-//! The RG-LRU (Griffin / Hawk, spec §5.1) fused with its scan: gate math and recurrence in one op, one backward.
+//! The RG-LRU (Griffin / Hawk, design §5.1) fused with its scan: gate math and recurrence in one op, one backward.
 //!
 //! ```text
 //! r_t = σ(za_t)                       recurrence gate
@@ -15,7 +15,7 @@
 //! at a document start (docs/models.md, "Matching recurrentgemma"). Λ is recurrentgemma's −a_param.
 //!
 //! `p` is the transition mask of bidirectional layers' reverse half (1 in the prefix, 0 in the suffix and padding:
-//! spec §5.3); per decision A6 only the transition is masked (the reverse half's state in the suffix is its own input
+//! design §5.3); per decision A6 only the transition is masked (the reverse half's state in the suffix is its own input
 //! term i_t·x_t). Segment resets work as in [`linear_scan`](super::linear_scan). The backward recomputes the gates
 //! from the inputs instead of storing them, and runs the scan's adjoint recurrence once.
 
@@ -33,7 +33,7 @@ use super::linear_scan::{linear_scan_reference, ScanDirection};
 
 /// The exponent scale c of a_t = σ(Λ)^(c·r_t).
 pub const C: f32 = 8.0;
-/// Largest gradient of the bounded square root (spec §5.1).
+/// Largest gradient of the bounded square root (design §5.1).
 pub const MAX_SQRT_GRADIENT: f32 = 1000.0;
 
 /// Backends that run the fused RG-LRU.

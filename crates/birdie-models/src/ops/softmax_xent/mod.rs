@@ -1,4 +1,4 @@
-//! Fused softmax cross-entropy over label positions (spec A10: the loss is the mean over label tokens; positions
+//! Fused softmax cross-entropy over label positions (design A10: the loss is the mean over label tokens; positions
 //! labelled −100 contribute nothing).
 //!
 //! ```text
