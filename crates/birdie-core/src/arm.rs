@@ -307,6 +307,23 @@ pub(crate) fn moved_runs(input: &[u32], sentinels: &[u32]) -> (usize, usize) {
     (runs.iter().zip(&own).filter(|(a, b)| a != b).count(), runs.len())
 }
 
+/// The share of runs moved over 20 samples of `input(seed)` (autoencoding inputs without the paradigm token) and
+/// the share expected when round(fraction · runs) runs are permuted uniformly (all but one of them leave their slot
+/// on average); checks that no sample moves more runs than were chosen.
+#[cfg(test)]
+pub(crate) fn moved_share(fraction: f64, sentinels: &[u32], input: impl Fn(u64) -> Vec<u32>) -> (f64, f64) {
+    let (mut moved, mut runs, mut expected) = (0, 0, 0.0);
+    for seed in 0..20 {
+        let (m, n) = moved_runs(&input(seed), sentinels);
+        let chosen = (fraction * n as f64).round();
+        assert!(m as f64 <= chosen, "fraction {fraction}, seed {seed}: {m} of {n} runs moved, {chosen} chosen");
+        moved += m;
+        runs += n;
+        expected += (chosen - 1.0).max(0.0);
+    }
+    (moved as f64 / runs as f64, expected / runs as f64)
+}
+
 /// Short names of the parameters that tell arms of one kind apart in [`labels`] (empty: the value alone). ASCII,
 /// so the plots' bundled font has every glyph.
 const SHORT_KEYS: [(&str, &str); 8] = [
@@ -429,20 +446,11 @@ mod tests {
         const FRACTION: f64 = 0.75;
         let st = specials();
         let arm = Arm::default_for(ObjectiveSpec::default_for("autoencoding_with_deshuffling").unwrap());
-        let (mut moved, mut runs, mut expected) = (0, 0, 0.0);
-        for seed in 0..20 {
-            let s = arm.apply(&text(2000), 600, &st, &mut SampleRng::from_seed_u64(seed)).unwrap();
-            let (m, n) = moved_runs(&s.input[1..], st.sentinels());
-            let chosen = (FRACTION * n as f64).round();
-            assert!(m as f64 <= chosen, "seed {seed}: {m} of {n} runs moved, {chosen} chosen");
-            moved += m;
-            runs += n;
-            expected += (chosen - 1.0).max(0.0);
-        }
+        let (measured, expected) = moved_share(FRACTION, st.sentinels(), |seed| {
+            arm.apply(&text(2000), 600, &st, &mut SampleRng::from_seed_u64(seed)).unwrap().input[1..].to_vec()
+        });
         // About 50 runs per sample: the runs left in place cost ≈ 1/50 of the share; their count over 20 samples has
         // a standard deviation of ≈ √20 runs, 0.005 of the ≈ 1000 runs.
-        let measured = moved as f64 / runs as f64;
-        let expected = expected / runs as f64;
         assert!((measured - expected).abs() < 0.02, "moved share {measured}, expected {expected}");
         assert!((measured - FRACTION).abs() < 0.05, "moved share {measured} against deshuffle_fraction {FRACTION}");
     }

@@ -172,19 +172,10 @@ mod tests {
                 AutoencodingParams { deshuffle_fraction: Some(fraction), ..Default::default() },
                 true,
             );
-            // round(fraction · runs) runs are permuted uniformly: all but one of them leave their slot on average.
-            let (mut moved, mut runs, mut expected) = (0, 0, 0.0);
-            for seed in 0..20 {
-                let s = obj.apply(&text(2000), 600, &st, &mut SampleRng::from_seed_u64(seed)).unwrap();
-                let (m, n) = crate::arm::moved_runs(&s.input, st.sentinels());
-                let chosen = (fraction * n as f64).round();
-                assert!(m as f64 <= chosen, "fraction {fraction}, seed {seed}: {m} of {n} runs moved");
-                moved += m;
-                runs += n;
-                expected += (chosen - 1.0).max(0.0);
-            }
-            let measured = moved as f64 / runs as f64;
-            assert!((measured - expected / runs as f64).abs() < 0.02, "fraction {fraction}: moved share {measured}");
+            let (measured, expected) = crate::arm::moved_share(fraction, st.sentinels(), |seed| {
+                obj.apply(&text(2000), 600, &st, &mut SampleRng::from_seed_u64(seed)).unwrap().input
+            });
+            assert!((measured - expected).abs() < 0.02, "fraction {fraction}: moved share {measured}");
             assert!((measured - fraction).abs() < 0.05, "fraction {fraction}: moved share {measured}");
         }
         let obj = AutoencodingObjective::new(
