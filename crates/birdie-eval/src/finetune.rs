@@ -119,7 +119,7 @@ pub fn finetune(
     };
     let (model, losses) = fit(&ev.lm, ev.model.clone(), opts, stream, &mut tokens, progress)?;
     if let (Some(first), Some(last)) = (losses.first(), losses.last()) {
-        eprintln!("fine-tuned {} steps: loss {first:.3} → {last:.3}", losses.len());
+        tracing::info!("fine-tuned {} steps: loss {first:.3} → {last:.3}", losses.len());
     }
     Ok(model)
 }

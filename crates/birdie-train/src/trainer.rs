@@ -242,7 +242,6 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
                 Ok((m, o, state)) => {
                     if !errors.is_empty() {
                         tracing::warn!("{}; resuming from {}", errors.join("; "), dir.display());
-                        eprintln!("warning: {}; resuming from {}", errors.join("; "), dir.display());
                     }
                     (model, optim, resumed) = (m, o, Some(state));
                     break;
