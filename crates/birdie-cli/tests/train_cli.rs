@@ -187,6 +187,11 @@ fn a_damaged_checkpoint_is_named_and_the_previous_one_is_used() {
     assert!(stderr.contains("no usable checkpoint") && stderr.contains("trainer.json"), "{stderr}");
 }
 
+/// `birdie train --config CFG --out DIR/o`.
+fn train_into_o(dir: &std::path::Path, cfg: &std::path::Path) -> std::process::Output {
+    birdie(dir).args(["train", "--config"]).arg(cfg).arg("--out").arg(dir.join("o")).output().unwrap()
+}
+
 #[test]
 fn configs_that_cannot_run_are_rejected_before_training() {
     let dir = tempfile::tempdir().unwrap();
@@ -197,13 +202,7 @@ fn configs_that_cannot_run_are_rejected_before_training() {
     ] {
         let cfg = dir.path().join("bad.toml");
         std::fs::write(&cfg, edit).unwrap();
-        let out = birdie(dir.path())
-            .args(["train", "--config"])
-            .arg(&cfg)
-            .arg("--out")
-            .arg(dir.path().join("o"))
-            .output()
-            .unwrap();
+        let out = train_into_o(dir.path(), &cfg);
         assert_eq!(out.status.code(), Some(2));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(needle), "{needle}: {stderr}");
@@ -216,13 +215,7 @@ fn a_diverging_run_stops_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("run.toml");
     std::fs::write(&cfg, RUN.replace("[schedule]", "[optimizer]\nlr = 1e6\n[schedule]")).unwrap();
-    let out = birdie(dir.path())
-        .args(["train", "--config"])
-        .arg(&cfg)
-        .arg("--out")
-        .arg(dir.path().join("o"))
-        .output()
-        .unwrap();
+    let out = train_into_o(dir.path(), &cfg);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("not finite for 5 steps in a row"), "{stderr}");
@@ -237,13 +230,7 @@ fn architecture_and_vocabulary_errors_say_the_truth() {
     let run = |text: String| {
         let cfg = dir.path().join("bad.toml");
         std::fs::write(&cfg, text).unwrap();
-        let out = birdie(dir.path())
-            .args(["train", "--config"])
-            .arg(&cfg)
-            .arg("--out")
-            .arg(dir.path().join("o"))
-            .output()
-            .unwrap();
+        let out = train_into_o(dir.path(), &cfg);
         (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
     };
     // An unknown model architecture: every allowed one is listed.

@@ -95,16 +95,15 @@ pub fn run_experiment(
         .find(|e| matches!(e, EvalSpec::Ppl { .. }))
         .cloned()
         .unwrap_or(EvalSpec::Ppl { max_tokens: 16_384 })];
-    clock.remaining_runs = sweep.len() + exp.variants.len() * exp.seeds.len().saturating_sub(exp.sweep_seeds);
-    if sweep.is_empty() {
-        clock.remaining_runs = exp.variants.len() * exp.seeds.len();
-    }
+    // Runs to train: the sweep plus the comparison's seeds it does not cover.
+    let covered = if sweep.is_empty() { 0 } else { exp.sweep_seeds };
+    clock.remaining_runs = sweep.len() + exp.variants.len() * (exp.seeds.len() - covered);
     let mut index = 0;
     let total = clock.remaining_runs;
     for run in &sweep {
         index += 1;
         train_run(exp, root, run, data, (index, total), &interrupt, &mut clock, &mut summary, on_event)?;
-        evaluate_run(exp, root, run, &ppl_only, &mut summary, on_event)?;
+        evaluate_run(root, run, &ppl_only, &mut summary, on_event)?;
     }
     let lrs = chosen_lrs(exp, root).map_err(RunError::LrChoice)?;
     for run in comparison_runs(exp, &lrs) {
@@ -113,7 +112,7 @@ pub fn run_experiment(
             index += 1;
             train_run(exp, root, &run, data, (index, total), &interrupt, &mut clock, &mut summary, on_event)?;
         }
-        evaluate_run(exp, root, &run, &exp.evals, &mut summary, on_event)?;
+        evaluate_run(root, &run, &exp.evals, &mut summary, on_event)?;
     }
     summary.lrs = lrs;
     Ok(summary)
@@ -202,14 +201,12 @@ fn train_run(
 }
 
 fn evaluate_run(
-    exp: &Experiment,
     root: &Path,
     run: &RunSpec,
     evals: &[EvalSpec],
     summary: &mut RunSummary,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<(), RunError> {
-    let _ = exp;
     let dir = run.dir(root);
     let mut ev: Option<Evaluator> = None;
     for spec in evals {

@@ -12,7 +12,7 @@
 //! Hawk's RG-LRU gates are dense (`lru_heads` 1) except in `paper`, which has recurrentgemma's 10 heads; the
 //! Transformer's RoPE base is 10 000 except in `paper`, which has the Birdie paper's 250 000 (design §5.4).
 //!
-//! `toy` is the stack.md benchmark model (its own architecture, V 512).
+//! `toy` is the fixed benchmark model (its own architecture, V 512; docs/models.md).
 
 use burn::module::Module;
 use burn::prelude::*;

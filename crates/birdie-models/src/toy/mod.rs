@@ -1,4 +1,4 @@
-//! `toy`: the benchmark model of stack.md, kept exactly so step times compare with the measured anchors.
+//! `toy`: a fixed small benchmark model, kept unchanged so step times stay comparable across versions.
 //!
 //! ```text
 //! tokens [8, 256] → Embedding(512, 256) → 2 × { z = Linear(256→512)(x); a = σ(z₁); b = (1−a)·z₂;
@@ -18,7 +18,7 @@ use crate::decode::{last_position, LayerState};
 use crate::lm_head;
 use crate::ops::min_gru::min_gru;
 
-/// Toy model sizes (stack.md: V 512, D 256, 2 layers).
+/// Toy model sizes (V 512, D 256, 2 layers).
 #[derive(Config, Debug)]
 pub struct ToyConfig {
     #[config(default = 512)]

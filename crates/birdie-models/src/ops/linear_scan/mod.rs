@@ -1,4 +1,4 @@
-//! The diagonal linear recurrence at the heart of every SSM layer (design §5, stack.md "The scan kernel"):
+//! The diagonal linear recurrence at the heart of every SSM layer (design §5; docs/models.md):
 //!
 //! ```text
 //! forward:  h_t = a_t · (1 − r_t)     · h_{t−1} + b_t      (t = 0 … T−1)
