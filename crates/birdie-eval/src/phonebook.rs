@@ -235,38 +235,60 @@ pub fn run(ev: &mut Evaluator, o: &PhonebookOptions, progress: Progress) -> Resu
         ev.set_model(model);
     }
     let mut report = EvalReport::new("phonebook", &ev.checkpoint, o.seed);
-    let mut per: Vec<((usize, usize), f64, f64)> = Vec::new();
-    let (mut all_digits, mut all_exact) = (0.0, 0.0);
+    // Per setting: digit accuracy, exact match, copied-entry share, and the copied-entry chance.
+    let mut per: Vec<((usize, usize), [f64; 4])> = Vec::new();
+    let mut all = [0.0; 4];
     for (k, (setting, item)) in items.iter().enumerate() {
         let max_new = ev.encode(&item.answer)?.len() + 8;
         let generated = ev.answer(&item.prompt, max_new)?;
         let acc = digit_accuracy(&generated, &item.answer);
         let exact = f64::from(u8::from(acc == 1.0));
+        let scores = [acc, exact, copied_entry_share(&generated, item), copied_entry_chance(item)];
         match per.iter_mut().find(|p| p.0 == *setting) {
-            Some(p) => {
-                p.1 += acc;
-                p.2 += exact;
-            }
-            None => per.push((*setting, acc, exact)),
+            Some(p) => p.1.iter_mut().zip(scores).for_each(|(a, b)| *a += b),
+            None => per.push((*setting, scores)),
         }
-        all_digits += acc;
-        all_exact += exact;
+        all.iter_mut().zip(scores).for_each(|(a, b)| *a += b);
         progress(k + 1, items.len());
     }
     let n = items.len().max(1) as f64;
-    for ((e, q), digits, exact) in &per {
+    for ((e, q), [digits, exact, copied, copied_chance]) in &per {
         let setting = if o.format == PhonebookFormat::Single {
             format!("entries={e}")
         } else {
             format!("entries={e}, queries={q}")
         };
-        report.push("digit_accuracy", digits / o.n as f64, 0.1, &setting);
-        report.push("exact_match", exact / o.n as f64, 0.0, &setting);
+        let m = o.n as f64;
+        report.push("digit_accuracy", digits / m, 0.1, &setting);
+        report.push("exact_match", exact / m, 0.0, &setting);
+        report.push("copied_entry", copied / m, copied_chance / m, &setting);
     }
-    report.push("digit_accuracy", all_digits / n, 0.1, "all");
-    report.push("exact_match", all_exact / n, 0.0, "all");
+    report.push("digit_accuracy", all[0] / n, 0.1, "all");
+    report.push("exact_match", all[1] / n, 0.0, "all");
+    report.push("copied_entry", all[2] / n, all[3] / n, "all");
     report.n = items.len();
     Ok(report)
+}
+
+/// The share of the asked numbers that the answer copies from *some* entry of the book, right or wrong: the
+/// generated digits are cut into numbers of the book's length, in order, one per queried name. It separates copying
+/// from lookup: a model that copies a random entry scores 1 here and `1 / entries` in exact match.
+pub fn copied_entry_share(generated: &str, item: &PhonebookItem) -> f64 {
+    let digits_of = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    let book: HashSet<String> = item.book.iter().map(|(_, n)| digits_of(n)).collect();
+    let width = item.book.first().map_or(1, |(_, n)| digits_of(n).len()).max(1);
+    let got: Vec<char> = generated.chars().filter(char::is_ascii_digit).collect();
+    let asked = item.queried.len().max(1);
+    let copied =
+        got.chunks(width).take(asked).filter(|c| c.len() == width && book.contains(&c.iter().collect::<String>()));
+    copied.count() as f64 / asked as f64
+}
+
+/// The copied-entry share of uniformly random digits: each asked number matches one of the book's `entries`
+/// numbers with probability `entries / 10^digits`.
+pub fn copied_entry_chance(item: &PhonebookItem) -> f64 {
+    let width = item.book.first().map_or(1, |(_, n)| n.chars().filter(char::is_ascii_digit).count());
+    (item.book.len() as f64 / 10f64.powi(width as i32)).min(1.0)
 }
 
 #[cfg(test)]
@@ -314,6 +336,22 @@ mod tests {
         assert!(item.prompt.ends_with(&format!("\n\n{q} Find them in the phonebook above.\n")));
         assert_eq!(item.prompt.lines().filter(|l| l.len() > 13 && l.as_bytes()[l.len() - 5] == b'-').count(), 3);
         assert_eq!(list_names(&["A".into(), "B".into(), "C".into()]), "A, B, and C");
+    }
+
+    /// Copying is told apart from lookup: the right number, another entry's number and a made-up number.
+    #[test]
+    fn copied_entry_share_counts_numbers_taken_from_the_book() {
+        let item = make_item(&mut SampleRng::from_seed_u64(9), 4, 2, PhonebookFormat::Multi, false, 4);
+        let other = item.book.iter().find(|e| !item.queried.contains(e)).unwrap().1.clone();
+        let (a, b) = (&item.queried[0].1, &item.queried[1].1);
+        assert_eq!(copied_entry_share(&item.answer, &item), 1.0);
+        assert_eq!(copied_entry_share(&format!("{other}, {b}"), &item), 1.0, "a wrong entry is still copied");
+        assert!(digit_accuracy(&format!("{other}, {b}"), &item.answer) < 1.0);
+        let made_up = (0..10_000).map(|x| format!("{x:04}")).find(|x| item.book.iter().all(|(_, n)| n != x)).unwrap();
+        assert_eq!(copied_entry_share(&format!("{made_up}, {b}"), &item), 0.5);
+        assert_eq!(copied_entry_share(a, &item), 0.5, "the second number missing");
+        assert_eq!(copied_entry_share("", &item), 0.0);
+        assert!((copied_entry_chance(&item) - 4.0 / 10_000.0).abs() < 1e-15);
     }
 
     /// Shorter numbers for small models: grouped like phone numbers, distinct within a book.

@@ -74,6 +74,9 @@ pub enum EvalSpec {
         finetune: u64,
         #[serde(default)]
         finetune_lr: Option<f64>,
+        /// Phone books per fine-tuning step (default 8).
+        #[serde(default)]
+        finetune_batch: Option<usize>,
     },
     Mqar {
         /// (sequence length, key-value pairs) settings.
@@ -276,6 +279,9 @@ impl Experiment {
                     .parse::<birdie_eval::phonebook::PhonebookFormat>()
                     .map_err(|e| bad(format!("evals[{i}].format = {format:?}: {e}")))?;
             }
+            if let EvalSpec::Phonebook { finetune_batch: Some(0), .. } = &spec {
+                return Err(bad(format!("evals[{i}].finetune_batch = 0: expected at least one book per step")));
+            }
             if !tasks.insert(task.to_string()) {
                 return Err(bad(format!("evals[{i}].task = {task:?}: listed twice")));
             }
@@ -284,7 +290,9 @@ impl Experiment {
         let base_config = TrainConfig::load(&f.base).map_err(|e| bad(format!("base = {:?}: {e}", f.base)))?;
         let mut base: toml::Table =
             toml::from_str(&base_config.to_toml()).map_err(|e| bad(format!("base = {:?}: {e}", f.base)))?;
-        merge(&mut base, &f.set);
+        let mut set = f.set.clone();
+        resolve_data_paths(&mut set, path).map_err(bad)?;
+        merge(&mut base, &set);
         let exp = Experiment {
             name: f.name,
             base,
@@ -324,6 +332,25 @@ impl Experiment {
         let text = toml::to_string(&table).map_err(|e| e.to_string())?;
         TrainConfig::from_toml(&text, Path::new("experiment")).map_err(|e| e.to_string())
     }
+}
+
+/// Makes the `data.tokenizer` and `data.shards` paths of `[set]` absolute, relative to the experiment file's
+/// directory (so an experiment can ship its own tokenizer next to the file and be run from anywhere); `"bundled"`
+/// stays as it is.
+fn resolve_data_paths(set: &mut toml::Table, file: &Path) -> Result<(), String> {
+    let Some(toml::Value::Table(data)) = set.get_mut("data") else { return Ok(()) };
+    let dir = file.parent().unwrap_or(Path::new(""));
+    for key in ["tokenizer", "shards"] {
+        let Some(value) = data.get_mut(key) else { continue };
+        let Some(text) = value.as_str() else { continue };
+        if text == "bundled" {
+            continue;
+        }
+        let joined = std::path::absolute(dir.join(text))
+            .map_err(|e| format!("data.{key} = {text:?}: cannot resolve against {}: {e}", dir.display()))?;
+        *value = toml::Value::String(joined.to_string_lossy().into_owned());
+    }
+    Ok(())
 }
 
 /// Deep-merges `over` into `base` (tables merge key by key; any other value replaces).
@@ -390,9 +417,22 @@ finetune = 10
                 format: None,
                 digits: 10,
                 finetune: 10,
-                finetune_lr: None
+                finetune_lr: None,
+                finetune_batch: None
             }
         );
+    }
+
+    #[test]
+    fn data_paths_in_set_are_relative_to_the_experiment_file() {
+        let text = GOOD.replace(
+            "data = { seq_len = 128, batch_size = 2 }",
+            "data = { seq_len = 128, batch_size = 2, tokenizer = \"tok.json\" }",
+        );
+        let e = Experiment::parse(&text, Path::new("some/dir/exp.toml")).unwrap();
+        let c = e.config(0, 0, 1e-3).unwrap();
+        assert_eq!(Path::new(&c.data.tokenizer), std::path::absolute("some/dir/tok.json").unwrap());
+        assert_eq!(c.data.shards, "bundled");
     }
 
     /// Bad files are refused before any training, naming the key.
@@ -409,6 +449,7 @@ finetune = 10
             (GOOD.replace("arch = \"hawk\"\nbidirectional", "arch = \"mamba\"\nbidirectional"), "variants[0].arch"),
             (GOOD.replace("max_tokens = 512", "max_tokenz = 512"), "evals[0] (ppl)"),
             (GOOD.replace("total_steps = 12", "total_stepz = 12"), "total_stepz"),
+            (GOOD.replace("finetune = 10", "finetune = 10\nfinetune_batch = 0"), "evals[1].finetune_batch = 0"),
         ];
         for (text, want) in cases {
             let err = parse(&text).unwrap_err().to_string();

@@ -84,8 +84,15 @@ pub fn write_report(root: &Path) -> Result<ReportSummary, ReportError> {
         .filter_map(|p| p.strip_prefix(root).ok())
         .map(|p| p.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
         .collect();
+    let findings_md = root.join("findings.md");
+    let findings = match std::fs::read_to_string(&findings_md) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io("reading", &findings_md)(e)),
+    };
     let report_md = root.join("report.md");
-    std::fs::write(&report_md, markdown::render(&results, &links)).map_err(io("writing", &report_md))?;
+    std::fs::write(&report_md, markdown::render(&results, &links, findings.as_deref()))
+        .map_err(io("writing", &report_md))?;
     let runs = exp.seeds.len() * exp.variants.len();
     Ok(ReportSummary {
         results_json,

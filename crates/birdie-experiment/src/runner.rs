@@ -235,7 +235,7 @@ pub fn evaluate(ev: &mut Evaluator, spec: &EvalSpec) -> Result<EvalReport, Strin
     let seed = EVAL_SEED;
     let quiet = &mut |_: usize, _: usize| {};
     let r = match spec {
-        EvalSpec::Phonebook { entries, queries, n, format, digits, finetune, finetune_lr } => {
+        EvalSpec::Phonebook { entries, queries, n, format, digits, finetune, finetune_lr, finetune_batch } => {
             let mut o = PhonebookOptions {
                 entries: entries.clone(),
                 queries: queries.clone(),
@@ -250,6 +250,9 @@ pub fn evaluate(ev: &mut Evaluator, spec: &EvalSpec) -> Result<EvalReport, Strin
             }
             if let Some(lr) = finetune_lr {
                 o.finetune.lr = *lr;
+            }
+            if let Some(b) = finetune_batch {
+                o.finetune.batch_size = *b;
             }
             phonebook::run(ev, &o, quiet)
         }

@@ -43,9 +43,16 @@ fn signed(v: f64) -> String {
     }
 }
 
-/// The whole report; `plots` are paths relative to the experiment directory.
-pub fn render(r: &Results, plots: &[String]) -> String {
+/// The whole report; `plots` are paths relative to the experiment directory; `findings` is the experiment's
+/// hand-written `findings.md`, if it has one (put first, under its own heading).
+pub fn render(r: &Results, plots: &[String], findings: Option<&str>) -> String {
     let mut md = format!("# Experiment `{}`\n\n", r.experiment);
+    if let Some(text) = findings {
+        md.push_str("## Findings (written by hand from the numbers below)\n\n");
+        md.push_str(text.trim());
+        md.push_str("\n\n");
+    }
+    summary(&mut md, r);
     what_was_run(&mut md, r);
     plot_links(&mut md, plots);
     md.push_str("## Results\n\nEach cell: mean ± half-width of the 95% confidence interval over seeds (Student's t), ");
@@ -55,6 +62,58 @@ pub fn render(r: &Results, plots: &[String]) -> String {
     }
     paired_section(&mut md, r);
     md
+}
+
+/// The verdicts the tables below support, computed: which variants are above chance on the transfer tasks (the
+/// 95% interval over seeds lies above the chance level), and where a variant differs significantly from the
+/// reference.
+fn summary(md: &mut String, r: &Results) {
+    md.push_str("## Summary\n\n");
+    md.push_str(
+        "Transfer tasks only (retrieval the procedures do not train on; every metric there is higher-better).\n\n",
+    );
+    md.push_str("Above chance (95% interval over seeds entirely above the chance level):\n\n");
+    for v in &r.variants {
+        let mut above = Vec::new();
+        for t in r.tasks.iter().filter(|t| t.transfer) {
+            for (metric, setting) in r.rows(&t.task) {
+                let xs: Vec<f64> = r.values(&v.name, &t.task, &metric, &setting).into_iter().map(|(_, x)| x).collect();
+                let ci = stats::mean_ci95(&xs);
+                if let (Some(h), Some(chance)) = (ci.half_width, r.chance(&t.task, &metric, &setting)) {
+                    if ci.mean - h > chance {
+                        above.push(format!("{} {metric} ({setting}): {} vs {}", t.task, num(ci.mean), num(chance)));
+                    }
+                }
+            }
+        }
+        let list = if above.is_empty() { "none".to_string() } else { above.join("; ") };
+        let _ = writeln!(md, "- `{}`: {list}", v.name);
+    }
+    let _ = writeln!(
+        md,
+        "\nSignificant differences from `{}` (paired over seeds, 95% interval excludes 0):\n",
+        r.reference
+    );
+    for v in r.variants.iter().filter(|v| v.name != r.reference) {
+        let mut found = Vec::new();
+        for t in r.tasks.iter().filter(|t| t.transfer) {
+            for (metric, setting) in r.rows(&t.task) {
+                let p = paired_values(r, &v.name, &t.task, &metric, &setting);
+                if let Some(test) = p.test.filter(|_| p.significant()) {
+                    found.push(format!(
+                        "{} {metric} ({setting}): {} [{}, {}]",
+                        t.task,
+                        signed(p.mean_diff),
+                        signed(test.ci.0),
+                        signed(test.ci.1)
+                    ));
+                }
+            }
+        }
+        let list = if found.is_empty() { "none".to_string() } else { found.join("; ") };
+        let _ = writeln!(md, "- `{}`: {list}", v.name);
+    }
+    md.push('\n');
 }
 
 fn transfer_note(transfer: bool) -> &'static str {

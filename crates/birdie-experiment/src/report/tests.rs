@@ -207,3 +207,23 @@ fn the_sweep_table_shows_each_learning_rate_and_the_choice() {
     let md = std::fs::read_to_string(&summary.report_md).unwrap();
     assert!(md.contains("| birdie | 1e-3 | 6.000 | yes |") && md.contains("| ntp | 3e-3 | 7.000 |  |"), "{md}");
 }
+
+/// The summary states which variants clear chance and which differ from the reference, from the same numbers as
+/// the tables; a hand-written findings.md comes first.
+#[test]
+fn the_summary_computes_above_chance_and_significance_and_findings_lead() {
+    let root = fake_experiment();
+    std::fs::write(root.path().join("findings.md"), "Birdie copies; nothing looks up.\n").unwrap();
+    let md = std::fs::read_to_string(write_report(root.path()).unwrap().report_md).unwrap();
+    // birdie: 0.4 ± 0.2484 lies above 0.1; ntp: 0.2 ± 0.2484 does not.
+    let above = "- `birdie`: phonebook digit_accuracy (entries=4, queries=1): 0.4000 vs 0.1000; \
+                 phonebook digit_accuracy (all): 0.4000 vs 0.1000\n- `ntp`: none\n";
+    assert!(md.contains(above), "{md}");
+    // Differences 0.2, 0.1, 0.3: the interval [-0.048, 0.448] includes 0.
+    assert!(
+        md.contains("Significant differences from `ntp`") && md.contains("excludes 0):\n\n- `birdie`: none\n"),
+        "{md}"
+    );
+    let findings = md.find("## Findings (written by hand from the numbers below)\n\nBirdie copies; nothing looks up.");
+    assert!(findings.is_some_and(|f| f < md.find("## Summary").unwrap()), "{md}");
+}
