@@ -14,7 +14,8 @@ Logging: -v / -vv, or BIRDIE_LOG=debug.";
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// Worker threads (default: all cores).
+    /// Threads for the compute kernels and, unless the config sets `data.workers`, the data pipeline's workers
+    /// (default: all cores). Never changes batches or, on CPU, losses.
     #[arg(long, global = true)]
     pub threads: Option<usize>,
     /// More log output (-v info, -vv debug).
@@ -426,9 +427,9 @@ pub enum BenchCommand {
 
 #[derive(Debug, Args)]
 pub struct BenchStepArgs {
-    /// Size preset: toy, tiny, small, base, paper.
-    #[arg(long, default_value = "toy")]
-    pub model: String,
+    /// Size preset: toy, tiny, small, base, paper (as `model info --preset`; `--model` is an alias).
+    #[arg(long, alias = "model", default_value = "toy")]
+    pub preset: String,
     /// Architecture: hawk, gated-ssm, transformer (ignored for toy).
     #[arg(long, default_value = "hawk")]
     pub arch: String,

@@ -221,7 +221,7 @@ fn bench_scan_and_step_print_their_first_lines() {
     assert!(first.starts_with("scan: ") && first.ends_with("% of triad"), "{first}");
 
     let out = birdie()
-        .args(["bench", "step", "--model", "toy", "--batch", "1", "--seq", "16", "--steps", "1"])
+        .args(["bench", "step", "--preset", "toy", "--batch", "1", "--seq", "16", "--steps", "1"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));

@@ -101,7 +101,8 @@ pub struct DataConfig {
     pub batch_size: usize,
     #[serde(default = "d_seq")]
     pub seq_len: usize,
-    /// Data worker threads (0 = one per core); never changes the batches.
+    /// Data worker threads (0 = as many as compute threads: the cores, or the CLI's `--threads`); never changes the
+    /// batches.
     #[serde(default)]
     pub workers: usize,
     /// Validation rows per arm at each evaluation (packed like training, design A10).

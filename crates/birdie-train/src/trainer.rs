@@ -6,7 +6,7 @@
 //! continues from the latest one exactly as if the run had not stopped.
 //!
 //! `interrupt` (set by the CLI's Ctrl-C handler) stops the run after the current step with a checkpoint. At the end of
-//! every call the plots are rendered (`plot`). Not yet here (see the trainer issue): PNG plots.
+//! every call the plots are rendered as SVG and PNG (`plot`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -203,7 +203,7 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
         batch_size: cfg.data.batch_size,
         seq_len: cfg.data.seq_len,
         seed: cfg.seed,
-        workers: if cfg.data.workers == 0 { PipelineConfig::default().workers } else { cfg.data.workers },
+        workers: if cfg.data.workers == 0 { rayon::current_num_threads() } else { cfg.data.workers },
         ..PipelineConfig::default()
     };
     let validation = validation_batches(&arms, &specials, &val_docs, cfg.data.validation_rows, &pipe_cfg)

@@ -28,9 +28,9 @@ fn step(args: BenchStepArgs) -> anyhow::Result<()> {
     use burn::prelude::*;
 
     let arch: Arch = args.arch.parse().map_err(anyhow::Error::msg)?;
-    let spec = birdie_models::ModelSpec::preset(&args.arch, &args.model, args.bidirectional);
+    let spec = birdie_models::ModelSpec::preset(&args.arch, &args.preset, args.bidirectional);
     let vocab = spec.vocab_size(load_tokenizer(None)?.vocab_size());
-    let cfg = ModelConfig::preset(arch, &args.model, vocab, args.bidirectional, args.seq)?;
+    let cfg = ModelConfig::preset(arch, &args.preset, vocab, args.bidirectional, args.seq)?;
     let (b, t) = (args.batch, args.seq);
     let device = Device::flex().autodiff();
     // Two packed samples per row: a quarter prefix, the rest target.
@@ -101,7 +101,7 @@ fn step(args: BenchStepArgs) -> anyhow::Result<()> {
         out,
         "model: {} {} {}({:.2} M parameters), batch {b} × seq {t}, {} threads, final loss {last_loss:.3}",
         args.arch,
-        args.model,
+        args.preset,
         if args.bidirectional { "bidirectional " } else { "" },
         cfg.num_params() as f64 / 1e6,
         rayon::current_num_threads()

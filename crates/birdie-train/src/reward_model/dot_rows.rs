@@ -1,9 +1,11 @@
 //! `C (+)= A · Bᵀ` (`A` `[m, k]`, `B` `[n, k]`, both row-major) as dot products of contiguous rows, register-blocked
 //! 2 rows × 4 rows × 8 lanes, without packing — faster than gemm's packing for the explicit reward network's backward
 //! products `dX = dY · Wᵀ`, where `dY` has only T (history) rows. Compiled for AVX2 + FMA when the CPU has them
-//! (checked at run time), plain otherwise; columns are split over two threads when the product is large.
+//! (checked at run time), plain otherwise; columns are split over the worker threads when the product is large.
 
-/// Products with at least this many multiply-adds use two threads.
+use rayon::prelude::*;
+
+/// Products with at least this many multiply-adds use every worker thread.
 const PARALLEL_WORK: usize = 1 << 20;
 
 #[inline(always)]
@@ -78,8 +80,9 @@ fn has_avx2_fma() -> bool {
 }
 
 /// `c[m×n] (+)= a · bᵀ` with `a` `[m, k]` and `b` `[n, k]`, both row-major. A large product splits the columns
-/// (rows of `b`) over two threads: each thread then streams only its half of `b` — half a weight matrix stays in its
-/// core's L2 cache over the sweep of the `m` rows, where the whole one would come from L3 each time.
+/// (rows of `b`) over the worker threads (rayon's pool: the machine's cores or `--threads`): each thread then streams
+/// only its share of `b` — a slice of a weight matrix stays in its core's L2 cache over the sweep of the `m` rows,
+/// where the whole one would come from L3 each time.
 ///
 /// # Panics
 /// If a slice is shorter than its shape.
@@ -99,26 +102,30 @@ pub fn product_nt(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: us
         let _ = avx;
         nt_rows::<false>(c, &a[..m * k], b, k, n, accumulate);
     };
-    if m * n * k < PARALLEL_WORK || n < 8 {
+    let parts = rayon::current_num_threads().min(n / 8).max(1);
+    if m * n * k < PARALLEL_WORK || parts == 1 {
         return kernel(&mut c[..m * n], &b[..n * k], n);
     }
-    // Columns [0, n1) into `c` directly through a compact copy, [n1, n) likewise, on two threads.
-    let n1 = n.div_ceil(2);
-    let n2 = n - n1;
-    let gather = |from: usize, width: usize| -> Vec<f32> {
-        let mut out = vec![0.0; m * width];
-        if accumulate {
-            for (o, row) in out.chunks_exact_mut(width).zip(c.chunks_exact(n)) {
-                o.copy_from_slice(&row[from..from + width]);
+    // Column block p is [p·n/parts, (p+1)·n/parts): computed into a compact copy on its own thread, then put back.
+    let bounds: Vec<(usize, usize)> = (0..parts).map(|p| (p * n / parts, (p + 1) * n / parts)).collect();
+    let blocks: Vec<Vec<f32>> = bounds
+        .par_iter()
+        .map(|&(from, to)| {
+            let width = to - from;
+            let mut out = vec![0.0; m * width];
+            if accumulate {
+                for (o, row) in out.chunks_exact_mut(width).zip(c.chunks_exact(n)) {
+                    o.copy_from_slice(&row[from..to]);
+                }
             }
+            kernel(&mut out, &b[from * k..to * k], width);
+            out
+        })
+        .collect();
+    for (&(from, to), block) in bounds.iter().zip(&blocks) {
+        for (row, part) in c[..m * n].chunks_exact_mut(n).zip(block.chunks_exact(to - from)) {
+            row[from..to].copy_from_slice(part);
         }
-        out
-    };
-    let (mut left, mut right) = (gather(0, n1), gather(n1, n2));
-    rayon::join(|| kernel(&mut left, &b[..n1 * k], n1), || kernel(&mut right, &b[n1 * k..n * k], n2));
-    for ((row, l), r) in c[..m * n].chunks_exact_mut(n).zip(left.chunks_exact(n1)).zip(right.chunks_exact(n2)) {
-        row[..n1].copy_from_slice(l);
-        row[n1..].copy_from_slice(r);
     }
 }
 

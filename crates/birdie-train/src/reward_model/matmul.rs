@@ -3,7 +3,8 @@
 
 use gemm::Parallelism;
 
-/// Products at least this large (m·n·k) run on two threads.
+/// Products at least this large (m·n·k) run on every worker thread (gemm splits rows and columns, never the inner
+/// dimension, so the result does not depend on the thread count).
 const PARALLEL_WORK: usize = 1 << 22;
 
 /// How an operand is read: as stored (`[rows, cols]` row-major) or transposed.
@@ -54,7 +55,8 @@ pub fn matmul(
         Layout::AsIs => (n as isize, 1),
         Layout::Transposed => (1, k as isize),
     };
-    let par = if m * n * k >= PARALLEL_WORK { Parallelism::Rayon(2) } else { Parallelism::None };
+    let par =
+        if m * n * k >= PARALLEL_WORK { Parallelism::Rayon(rayon::current_num_threads()) } else { Parallelism::None };
     // SAFETY: the asserts above bound every index the kernel reads or writes: op(a) spans m·k elements of `a`,
     // op(b) k·n of `b`, and c m·n of `c`, each laid out densely with the strides computed here.
     unsafe {
