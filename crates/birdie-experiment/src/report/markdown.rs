@@ -72,15 +72,18 @@ fn summary(md: &mut String, r: &Results) {
     md.push_str(
         "Transfer tasks only (retrieval the procedures do not train on; every metric there is higher-better).\n\n",
     );
-    md.push_str("Above chance (95% interval over seeds entirely above the chance level):\n\n");
+    md.push_str(
+        "Above chance (95% interval over seeds entirely above chance; seeds that all agree give no interval):\n\n",
+    );
     for v in &r.variants {
         let mut above = Vec::new();
         for t in r.tasks.iter().filter(|t| t.transfer) {
             for (metric, setting) in r.rows(&t.task) {
                 let xs: Vec<f64> = r.values(&v.name, &t.task, &metric, &setting).into_iter().map(|(_, x)| x).collect();
                 let ci = stats::mean_ci95(&xs);
+                // A zero-width interval (every seed the same value) is no evidence of anything.
                 if let (Some(h), Some(chance)) = (ci.half_width, r.chance(&t.task, &metric, &setting)) {
-                    if ci.mean - h > chance {
+                    if h > 0.0 && ci.mean - h > chance {
                         above.push(format!("{} {metric} ({setting}): {} vs {}", t.task, num(ci.mean), num(chance)));
                     }
                 }
