@@ -209,7 +209,7 @@ pub fn run_train(o: &MqarOptions, progress: Progress) -> Result<(EvalReport, Vec
     o.validate(vocab)?;
     let device = Device::flex().autodiff();
     let max_len = o.settings.iter().map(|s| s.0).max().unwrap_or(64) + 2;
-    let model: Model = t.model.resolve(t.vocab_size, max_len)?.init(&device);
+    let model: Model = t.model.resolve(t.vocab_size, max_len)?.init_seeded(&device, o.seed);
     // Token 0 is the start-of-generation token; there is no paradigm token and no tokenizer.
     let lm = EvalModel::new(model.clone(), t.vocab_size, 0, Vec::new(), Device::flex());
     let settings = o.settings.clone();

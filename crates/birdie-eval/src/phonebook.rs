@@ -274,9 +274,8 @@ pub fn run(ev: &mut Evaluator, o: &PhonebookOptions, progress: Progress) -> Resu
 /// generated digits are cut into numbers of the book's length, in order, one per queried name. It separates copying
 /// from lookup: a model that copies a random entry scores 1 here and `1 / entries` in exact match.
 pub fn copied_entry_share(generated: &str, item: &PhonebookItem) -> f64 {
-    let digits_of = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
     let book: HashSet<String> = item.book.iter().map(|(_, n)| digits_of(n)).collect();
-    let width = item.book.first().map_or(1, |(_, n)| digits_of(n).len()).max(1);
+    let width = number_width(item).max(1);
     let got: Vec<char> = generated.chars().filter(char::is_ascii_digit).collect();
     let asked = item.queried.len().max(1);
     let copied =
@@ -287,8 +286,17 @@ pub fn copied_entry_share(generated: &str, item: &PhonebookItem) -> f64 {
 /// The copied-entry share of uniformly random digits: each asked number matches one of the book's `entries`
 /// numbers with probability `entries / 10^digits`.
 pub fn copied_entry_chance(item: &PhonebookItem) -> f64 {
-    let width = item.book.first().map_or(1, |(_, n)| n.chars().filter(char::is_ascii_digit).count());
-    (item.book.len() as f64 / 10f64.powi(width as i32)).min(1.0)
+    (item.book.len() as f64 / 10f64.powi(number_width(item) as i32)).min(1.0)
+}
+
+/// The digits of a phone number, without its separators.
+fn digits_of(number: &str) -> String {
+    number.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// Digits per number in `item`'s book (all its numbers have the same length).
+fn number_width(item: &PhonebookItem) -> usize {
+    item.book.first().map_or(1, |(_, n)| digits_of(n).len())
 }
 
 #[cfg(test)]

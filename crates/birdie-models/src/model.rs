@@ -186,6 +186,11 @@ impl ModelConfig {
         v
     }
 
+    /// Parameters drawn from `seed` (see [`crate::seeded`]): the same seed gives the same model in any thread.
+    pub fn init_seeded(&self, device: &Device, seed: u64) -> Model {
+        crate::seeded(device, seed, || self.init(device))
+    }
+
     pub fn init(&self, device: &Device) -> Model {
         match self {
             ModelConfig::Hawk(c) => Model::Hawk(c.init(device)),

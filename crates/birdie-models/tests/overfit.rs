@@ -9,7 +9,9 @@ fn tiny_hawk_overfits_a_fixed_batch() {
     for bidirectional in [false, true] {
         let device = Device::flex().autodiff();
         let (v, b, t) = (64usize, 2usize, 32usize);
-        let mut model = HawkConfig::new(v, 64, 64, 2).with_bidirectional(bidirectional).init(&device);
+        let mut model = birdie_models::seeded(&device, 0, || {
+            HawkConfig::new(v, 64, 64, 2).with_bidirectional(bidirectional).init(&device)
+        });
         // Pseudo-random tokens and labels: a token recurs with different labels, so memorising the batch takes
         // the context (convolution and recurrence), not a per-token lookup.
         let mut seed = 7u64;

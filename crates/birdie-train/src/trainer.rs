@@ -212,8 +212,7 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
     let model_cfg: ModelConfig =
         cfg.model.resolve(vocab, cfg.data.seq_len).map_err(|e| TrainError::Config(e.to_string()))?;
     let device = Device::flex().autodiff();
-    device.seed(cfg.seed);
-    let mut model: Model = model_cfg.init(&device);
+    let mut model: Model = model_cfg.init_seeded(&device, cfg.seed);
     let conv_width = model_cfg.conv_width();
     let mut optim: ModuleOptimizer = crate::optimizer::adamw(&cfg.optimizer);
 

@@ -79,8 +79,7 @@ fn summary(md: &mut String, r: &Results) {
         let mut above = Vec::new();
         for t in r.tasks.iter().filter(|t| t.transfer) {
             for (metric, setting) in r.rows(&t.task) {
-                let xs: Vec<f64> = r.values(&v.name, &t.task, &metric, &setting).into_iter().map(|(_, x)| x).collect();
-                let ci = stats::mean_ci95(&xs);
+                let ci = seed_ci(r, &v.name, &t.task, &metric, &setting);
                 // A zero-width interval (every seed the same value) is no evidence of anything.
                 if let (Some(h), Some(chance)) = (ci.half_width, r.chance(&t.task, &metric, &setting)) {
                     if h > 0.0 && ci.mean - h > chance {
@@ -186,17 +185,17 @@ fn task_table(md: &mut String, r: &Results, task: &str, transfer: bool) {
     let _ = writeln!(md, "| metric | setting | {} | chance |", names.join(" | "));
     let _ = writeln!(md, "|---|---|{}---|", "---|".repeat(names.len()));
     for (metric, setting) in &rows {
-        let cells: Vec<String> = names
-            .iter()
-            .map(|v| {
-                let xs: Vec<f64> = r.values(v, task, metric, setting).into_iter().map(|(_, x)| x).collect();
-                mean_cell(&stats::mean_ci95(&xs))
-            })
-            .collect();
+        let cells: Vec<String> = names.iter().map(|v| mean_cell(&seed_ci(r, v, task, metric, setting))).collect();
         let chance = r.chance(task, metric, setting).map_or("–".into(), num);
         let _ = writeln!(md, "| {metric} | {setting} | {} | {chance} |", cells.join(" | "));
     }
     md.push('\n');
+}
+
+/// Mean and 95% interval of `variant`'s values over its seeds.
+fn seed_ci(r: &Results, variant: &str, task: &str, metric: &str, setting: &str) -> MeanCi {
+    let xs: Vec<f64> = r.values(variant, task, metric, setting).into_iter().map(|(_, x)| x).collect();
+    stats::mean_ci95(&xs)
 }
 
 /// `variant`'s values paired with the reference's by seed (seeds where both have one).

@@ -316,8 +316,7 @@ impl BurnRewardModel {
     /// A freshly initialised model for `arms` arms; initialisation is seeded by `seed`.
     pub fn new(config: RewardModelConfig, arms: usize, seed: u64) -> Self {
         let device = Device::flex().autodiff();
-        device.seed(seed);
-        let net = match config.arch {
+        let net = birdie_models::seeded(&device, seed, || match config.arch {
             RewardArch::GatedSsm => {
                 RewardNet::GatedSsm(GatedSsmRewardNet::new(arms, config.width, config.layers, &device))
             }
@@ -329,7 +328,7 @@ impl BurnRewardModel {
                 config.max_rows,
                 &device,
             )),
-        };
+        });
         let optim = AdamWConfig::new().with_weight_decay(config.weight_decay as f32).init();
         BurnRewardModel { config, arms, device, net: Some(net), optim, iteration: 0, seed }
     }
