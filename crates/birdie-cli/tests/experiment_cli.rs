@@ -97,6 +97,20 @@ fn the_same_file_gives_the_same_results() {
     }
     assert!(!results[0].is_empty());
     assert_eq!(results[0], results[1], "results.json differs between two runs of the same file");
+
+    // Changed evaluation settings run that evaluation again; changed training settings are refused, naming the run.
+    let root = dir.path().join("a");
+    std::fs::write(&file, TWO_RUNS.replace("max_tokens = 512", "max_tokens = 256")).unwrap();
+    let out = birdie(&cache).args(["experiment", "run"]).arg(&file).arg("--out").arg(&root).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("0 runs trained, 2 already done, 2 evaluations"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("eval ppl"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("settings changed"));
+    std::fs::write(&file, TWO_RUNS.replace("total_steps = 4", "total_steps = 6")).unwrap();
+    let out = birdie(&cache).args(["experiment", "run"]).arg(&file).arg("--out").arg(&root).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("birdie-s3-lr1e-3") && stderr.contains("total_steps = 6"), "{stderr}");
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //!
 //! Re-running continues: a run whose last checkpoint is at `total_steps` is not trained again, a run with an
 //! earlier checkpoint resumes from it (exactly, as `birdie train --resume`), and an evaluation whose report
-//! (RUN/eval/TASK.json) exists is not run again. The sweep (when there are several learning rates) is trained and
+//! (RUN/eval/TASK.json) exists is not run again unless its settings changed: each report has its settings beside it
+//! (RUN/eval/TASK.settings.json), and a report whose recorded settings differ from the file's is run again (a report
+//! without them, written before settings were recorded, counts as done). The sweep (when there are several learning rates) is trained and
 //! scored with `ppl` first; the comparison runs follow at each variant's chosen rate. Evaluations use one fixed
 //! seed for every run, so every run answers the same items (the report's paired comparisons rely on it).
 
@@ -21,7 +23,7 @@ use birdie_eval::ppl::PplOptions;
 use birdie_eval::report::EvalReport;
 use birdie_eval::selective_copying::SelectiveCopyingOptions;
 use birdie_eval::{dictqa, infill, mqar, phonebook, ppl, selective_copying, Evaluator};
-use birdie_train::{checkpoint, train, TrainRun};
+use birdie_train::{checkpoint, train, TrainConfig, TrainRun};
 
 use crate::file::{EvalSpec, Experiment};
 use crate::grid::{chosen_lrs, comparison_runs, sweep_runs, RunSpec};
@@ -51,8 +53,8 @@ pub enum Event<'a> {
     RunStart { run: &'a RunSpec, index: usize, total: usize, resumed_from: Option<u64>, done: bool },
     /// A training step finished; `eta_seconds` estimates the rest of the grid from the steps timed so far.
     Step { run: &'a RunSpec, step: u64, total_steps: u64, loss: f64, eta_seconds: Option<f64> },
-    /// An evaluation ran (or was found done).
-    Eval { run: &'a RunSpec, task: &'a str, seconds: f64, skipped: bool },
+    /// An evaluation ran (or was found done); `rerun`: it ran again because its settings changed.
+    Eval { run: &'a RunSpec, task: &'a str, seconds: f64, skipped: bool, rerun: bool },
 }
 
 /// The data every run reads (resolved once from the base config by the caller).
@@ -157,6 +159,16 @@ fn train_run(
         .config(run.variant, run.seed, run.lr)
         .map_err(|message| RunError::Config { run: run.name.clone(), message })?;
     let dir = run.dir(root);
+    if let Some(differs) = trained_with_other_settings(&dir, &config) {
+        return Err(RunError::Config {
+            run: run.name.clone(),
+            message: format!(
+                "{} was trained with other settings than the file gives it now ({differs}); move that run \
+                 directory away to train it anew, or restore the file",
+                dir.join("config.toml").display()
+            ),
+        });
+    }
     let last = checkpoint::latest(&dir).map(|(step, _)| step);
     let done = last == Some(config.total_steps);
     on_event(Event::RunStart { run, index, total, resumed_from: last.filter(|_| !done), done });
@@ -200,6 +212,22 @@ fn train_run(
     Ok(())
 }
 
+/// A run directory's recorded config differs from `config` (data and objectives paths aside, which a moved
+/// checkout changes): the first differing line of the two, or `None` when they agree or nothing was recorded.
+fn trained_with_other_settings(dir: &Path, config: &TrainConfig) -> Option<String> {
+    let recorded = TrainConfig::load_run(dir).ok()?;
+    let without_paths = |c: &TrainConfig| {
+        let mut c = c.clone();
+        (c.data.tokenizer, c.data.shards, c.procedure.objectives) = (String::new(), String::new(), None);
+        c.to_toml()
+    };
+    let (was, now) = (without_paths(&recorded), without_paths(config));
+    (was != now).then(|| {
+        let mut lines = was.lines().zip(now.lines()).filter(|(a, b)| a != b);
+        lines.next().map_or("a section was added or removed".into(), |(a, b)| format!("was `{a}`, now `{b}`"))
+    })
+}
+
 fn evaluate_run(
     root: &Path,
     run: &RunSpec,
@@ -212,11 +240,18 @@ fn evaluate_run(
     for spec in evals {
         let task = spec.task();
         let path = dir.join("eval").join(format!("{task}.json"));
-        if path.exists() {
-            on_event(Event::Eval { run, task, seconds: 0.0, skipped: true });
+        let settings_path = dir.join("eval").join(format!("{task}.settings.json"));
+        let fail = |message: String| RunError::Eval { run: run.name.clone(), task: task.into(), message };
+        let settings = serde_json::to_string_pretty(spec).map_err(|e| fail(e.to_string()))?;
+        let stale = match std::fs::read_to_string(&settings_path) {
+            Ok(recorded) => !same_settings(&recorded, spec),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(RunError::Io { path: settings_path, source: e }),
+        };
+        if path.exists() && !stale {
+            on_event(Event::Eval { run, task, seconds: 0.0, skipped: true, rerun: false });
             continue;
         }
-        let fail = |message: String| RunError::Eval { run: run.name.clone(), task: task.into(), message };
         if ev.is_none() {
             ev = Some(Evaluator::open(&dir, None).map_err(|e| fail(e.to_string()))?);
         }
@@ -224,10 +259,17 @@ fn evaluate_run(
         let started = Instant::now();
         let report = evaluate(ev, spec).map_err(fail)?;
         report.write(&path).map_err(fail)?;
+        std::fs::write(&settings_path, settings)
+            .map_err(|e| RunError::Io { path: settings_path.clone(), source: e })?;
         summary.evaluations += 1;
-        on_event(Event::Eval { run, task, seconds: started.elapsed().as_secs_f64(), skipped: false });
+        on_event(Event::Eval { run, task, seconds: started.elapsed().as_secs_f64(), skipped: false, rerun: stale });
     }
     Ok(())
+}
+
+/// Whether recorded settings (a JSON [`EvalSpec`]) are `spec`'s; unreadable ones count as different.
+fn same_settings(recorded: &str, spec: &EvalSpec) -> bool {
+    serde_json::from_str::<EvalSpec>(recorded).is_ok_and(|r| &r == spec)
 }
 
 /// One evaluation of the file's list, at [`EVAL_SEED`].

@@ -50,9 +50,10 @@ fn run_grid(args: ExperimentRunArgs) -> anyhow::Result<()> {
                 let _ = writeln!(err, "  {}: step {step}/{total_steps}  loss {loss:.3}  grid ETA {eta}", run.name);
             }
         }
-        Event::Eval { run, task, seconds, skipped } => {
+        Event::Eval { run, task, seconds, skipped, rerun } => {
             if !skipped {
-                let _ = writeln!(err, "  {}: eval {task} ({seconds:.1} s)", run.name);
+                let why = if rerun { ", settings changed" } else { "" };
+                let _ = writeln!(err, "  {}: eval {task} ({seconds:.1} s{why})", run.name);
             }
         }
     })?;
