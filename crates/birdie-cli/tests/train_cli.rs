@@ -71,7 +71,7 @@ fn a_small_run_writes_metrics_checkpoints_and_resumes_exactly() {
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{plot}");
     }
     for plot in ["training_loss.png", "validation_loss.png", "mixture.png"] {
-        let img = birdie_train::plot::decode_rgb(&std::fs::read(full.join(plot)).unwrap()).unwrap();
+        let img = birdie_plot::decode_rgb(&std::fs::read(full.join(plot)).unwrap()).unwrap();
         assert_eq!((img.width, img.height), (1800, 1000), "{plot}");
     }
 

@@ -162,7 +162,7 @@ pub fn table(names: &[String], runs: &[Vec<EvalReport>]) -> String {
 
 /// A grouped bar chart of the overall (`setting = all`) rates — metrics in [0, 1] such as accuracies; losses and
 /// perplexities live on other scales and stay in the table — one bar per run, plus the chance level.
-pub fn bar_chart(names: &[String], runs: &[Vec<EvalReport>]) -> birdie_train::plot::Scene {
+pub fn bar_chart(names: &[String], runs: &[Vec<EvalReport>]) -> birdie_plot::Scene {
     let rate = |r: &Row| (0.0..=1.0).contains(&r.chance) && r.values.iter().flatten().all(|v| (0.0..=1.0).contains(v));
     let rows: Vec<Row> = rows(runs).into_iter().filter(|r| r.setting == "all" && rate(r)).collect();
     let categories: Vec<String> = rows.iter().map(|r| format!("{} {}", r.task, r.metric)).collect();
@@ -172,7 +172,7 @@ pub fn bar_chart(names: &[String], runs: &[Vec<EvalReport>]) -> birdie_train::pl
         .map(|(k, n)| (n.clone(), rows.iter().map(|r| r.values[k].unwrap_or(f64::NAN)).collect()))
         .collect();
     series.push(("chance".into(), rows.iter().map(|r| r.chance).collect()));
-    birdie_train::plot::bar_chart("Evaluation results", &categories, &series)
+    birdie_plot::bar_chart("Evaluation results", &categories, &series)
 }
 
 #[cfg(test)]

@@ -48,6 +48,8 @@ pub enum TrainError {
     Diverged(usize, u64),
     #[error(transparent)]
     Model(#[from] ModelError),
+    #[error("plotting the run: {0}")]
+    Plot(#[from] crate::run_plots::RunPlotError),
 }
 
 /// One line of `metrics.jsonl`.
@@ -364,7 +366,7 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
             break;
         }
     }
-    crate::plot::render_run(&run.out_dir).map_err(TrainError::Config)?;
+    crate::run_plots::render_run(&run.out_dir)?;
     Ok(all)
 }
 

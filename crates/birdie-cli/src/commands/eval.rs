@@ -208,7 +208,7 @@ fn compare(a: CompareArgs) -> anyhow::Result<()> {
     let svg = a.out.join("eval-compare.svg");
     let png = a.out.join("eval-compare.png");
     std::fs::write(&svg, scene.to_svg()).with_context(|| format!("writing {}", svg.display()))?;
-    let raster = birdie_train::plot::Canvas::render(&scene, birdie_train::plot::PNG_SCALE).to_png();
+    let raster = birdie_plot::Canvas::render(&scene, birdie_plot::PNG_SCALE).to_png();
     std::fs::write(&png, raster).with_context(|| format!("writing {}", png.display()))?;
     writeln!(std::io::stdout(), "wrote {} and {}", svg.display(), png.display())?;
     Ok(())

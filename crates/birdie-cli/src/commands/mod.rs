@@ -28,7 +28,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Config(c) => config::run(c),
         Command::Generate(args) => generate::run(args),
         Command::Plot(args) => {
-            for p in birdie_train::plot::render_run(&args.run_dir).map_err(anyhow::Error::msg)? {
+            for p in birdie_train::run_plots::render_run(&args.run_dir)? {
                 println!("{}", p.display());
             }
             Ok(())

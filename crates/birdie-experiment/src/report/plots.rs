@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use birdie_train::plot::frame::{self, axes, border, color, legend, Frame, AXIS, BOTTOM, H};
-use birdie_train::plot::{Anchor, Color, Scene, Shape};
+use birdie_plot::frame::{self, axes, border, color, legend, Frame, AXIS, BOTTOM, H};
+use birdie_plot::{Anchor, Color, Scene, Shape};
 
 use super::results::Results;
 use super::ReportError;

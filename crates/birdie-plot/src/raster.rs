@@ -1,14 +1,14 @@
 //! Rasterises a [`Scene`] to an RGB image with anti-aliasing: shapes are filled by exact-coverage polygon
 //! rasterisation (`ab_glyph_rasterizer`), strokes become one polygon per segment plus round-ish joins, and text uses
-//! the bundled DejaVu Sans subset (`data/fonts/`, licence in `data/LICENSES/dejavu-fonts.txt`).
+//! the bundled DejaVu Sans subset (`fonts/`, licence in `fonts/LICENSE-dejavu.txt`).
 
 use ab_glyph::{Font as _, FontRef, PxScale, ScaleFont as _};
 use ab_glyph_rasterizer::{point, Rasterizer};
 
-use super::png;
+use super::png_file;
 use super::scene::{Anchor, Color, Scene, Shape};
 
-static FONT_BYTES: &[u8] = include_bytes!("../../../../data/fonts/DejaVuSans-subset.ttf");
+static FONT_BYTES: &[u8] = include_bytes!("../fonts/DejaVuSans-subset.ttf");
 
 fn font() -> FontRef<'static> {
     FontRef::try_from_slice(FONT_BYTES).expect("the bundled font parses (checked by a test)")
@@ -153,7 +153,7 @@ impl Canvas {
     }
 
     pub fn to_png(&self) -> Vec<u8> {
-        png::encode_rgb(self.width as u32, self.height as u32, &self.rgb)
+        png_file::encode_rgb(self.width as u32, self.height as u32, &self.rgb)
     }
 }
 

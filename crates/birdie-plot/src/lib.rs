@@ -1,17 +1,19 @@
-//! The run's plots as SVG, drawn from `metrics.jsonl`: training loss, per-arm validation loss, and the mixture over
-//! time as a stacked area chart. Hand-written SVG (no plotting dependency); every chart has a title, labelled axes
-//! with ticks, and a legend.
+//! birdie-plot: charts as one [`Scene`] of shapes and text, written as SVG and rasterised to PNG.
+//!
+//! - [`line_chart`], [`stacked_area`], [`bar_chart`]: the charts birdie draws (training curves, mixtures, evaluation
+//!   results); [`frame`] holds the axes, ticks and legend they share, for charts of one's own;
+//! - [`Scene`]: the shapes, [`Scene::to_svg`]; [`Canvas`]: the anti-aliased rasteriser, PNG through the `png` crate;
+//! - [`save`]: `NAME.svg` and `NAME.png` side by side.
+//!
+//! Every chart has a title, labelled axes with ticks, and a legend. Text is drawn with a bundled subset of DejaVu Sans
+//! (`fonts/`, with its licence).
 
 pub mod frame;
-mod png;
+mod png_file;
 mod raster;
 mod scene;
 
-use std::path::{Path, PathBuf};
-
-use serde_json::Value;
-
-pub use png::{decode_rgb, encode_rgb, RgbImage};
+pub use png_file::{decode_rgb, encode_rgb, PngError, RgbImage};
 pub use raster::Canvas;
 pub use scene::{Anchor, Color, Scene, Shape};
 
@@ -113,50 +115,6 @@ pub fn bar_chart(title: &str, categories: &[String], series: &[(String, Vec<f64>
     s.frame(x_left, TOP, x_right - x_left, height - TOP - BOTTOM, AXIS);
     legend(&mut s, &series.iter().enumerate().map(|(i, (n, _))| (n.clone(), color(i))).collect::<Vec<_>>());
     s
-}
-
-/// Renders `training_loss`, `validation_loss` and `mixture`, each as `.svg` and `.png`, into `run_dir` from its
-/// `metrics.jsonl`; returns the files written.
-pub fn render_run(run_dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let path = run_dir.join("metrics.jsonl");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    let mut lines = Vec::new();
-    for (i, l) in text.lines().enumerate() {
-        let v: Value = serde_json::from_str(l).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
-        lines.push(v);
-    }
-    let train: Vec<(f64, f64)> =
-        lines.iter().filter_map(|m| Some((m["step"].as_f64()?, m["train_loss"].as_f64()?))).collect();
-    let evals: Vec<&Value> = lines.iter().filter(|m| m.get("eval").is_some()).collect();
-    let names: Vec<String> = evals
-        .first()
-        .and_then(|e| e["eval"]["val_loss"].as_array())
-        .map(|a| a.iter().filter_map(|p| p[0].as_str().map(str::to_string)).collect())
-        .unwrap_or_default();
-    let steps: Vec<f64> = evals.iter().filter_map(|m| m["step"].as_f64()).collect();
-    let per_arm = |key: &str, pick: &dyn Fn(&Value, usize) -> Option<f64>| -> Vec<(String, Vec<f64>)> {
-        names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.clone(), evals.iter().map(|m| pick(&m["eval"][key], i).unwrap_or(f64::NAN)).collect()))
-            .collect()
-    };
-    let val = per_arm("val_loss", &|v, i| v.get(i)?.get(1)?.as_f64());
-    let mix = per_arm("mixture", &|v, i| v.get(i)?.as_f64());
-    let mut written = Vec::new();
-    let mut save = |name: &str, scene: Scene| -> Result<(), String> {
-        written.extend(save(run_dir, name, &scene).map_err(|(p, e)| format!("writing {}: {e}", p.display()))?);
-        Ok(())
-    };
-    save(
-        "training_loss",
-        line_chart("Training loss", "step", "loss (nats per label token)", &[("train".into(), train)]),
-    )?;
-    let val_series: Vec<(String, Vec<(f64, f64)>)> =
-        val.iter().map(|(n, v)| (n.clone(), steps.iter().copied().zip(v.iter().copied()).collect())).collect();
-    save("validation_loss", line_chart("Validation loss per arm", "step", "loss (nats per label token)", &val_series))?;
-    save("mixture", stacked_area("Objective mixture", "step", &steps, &mix))?;
-    Ok(written)
 }
 
 #[cfg(test)]
