@@ -15,7 +15,7 @@ pub mod shard;
 pub mod special_tokens;
 mod tokenizer;
 
-pub use corpus::{BundledCorpus, Document, Format, IngestError, ReadOptions, Split, TxtDocuments};
+pub use corpus::{BundledCorpus, Document, Format, IngestError, ReadOptions, Split, TxtDocuments, UnknownName};
 pub use prepare::{ensure_bundled_shards, prepare, CorpusSource, PrepareError, PrepareOptions, PrepareReport};
 pub use shard::{DocTokens, Shard, ShardError, ShardIndex, ShardSet};
 pub use special_tokens::{Marker, Paradigm, SpecialTokens, SENTINEL_COUNT};

@@ -29,12 +29,12 @@ pub enum PhonebookFormat {
 }
 
 impl std::str::FromStr for PhonebookFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = EvalError;
+    fn from_str(s: &str) -> Result<Self, EvalError> {
         match s {
             "multi" => Ok(PhonebookFormat::Multi),
             "single" => Ok(PhonebookFormat::Single),
-            _ => Err(format!("format = {s:?}: expected \"multi\" or \"single\"")),
+            _ => Err(EvalError::Option(format!("format = {s:?}: expected \"multi\" or \"single\""))),
         }
     }
 }

@@ -5,7 +5,7 @@
 //!  "results": [{"metric": "digit_accuracy", "value": 0.12, "chance": 0.1, "setting": "entries=50, queries=4"}]}
 //! ```
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -41,46 +41,56 @@ impl EvalReport {
     }
 
     /// Writes the report as pretty JSON.
-    pub fn write(&self, path: &Path) -> Result<(), String> {
+    pub fn write(&self, path: &Path) -> Result<(), ReportFileError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| ReportFileError::Io { path, source }
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(io(dir))?;
         }
         let text = serde_json::to_string_pretty(self).expect("reports serialise") + "\n";
-        std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))
+        std::fs::write(path, text).map_err(io(path))
     }
 
     /// Reads a report, naming the file and what is wrong with it.
-    pub fn read(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "{}: not a birdie eval report ({e}); expected {{task, checkpoint, seed, n, results}}",
-                path.display()
-            )
-        })
+    pub fn read(path: &Path) -> Result<Self, ReportFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ReportFileError::Io { path: path.into(), source })?;
+        serde_json::from_str(&text).map_err(|source| ReportFileError::NotAReport { path: path.into(), source })
     }
 }
 
-/// Every report of a run: the JSON files in `RUN/eval/` (or one report file).
-pub fn read_run(path: &Path) -> Result<Vec<EvalReport>, String> {
+/// What went wrong reading or writing report files.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportFileError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: not a birdie eval report ({source}); expected {{task, checkpoint, seed, n, results}}")]
+    NotAReport { path: PathBuf, source: serde_json::Error },
+    #[error("{dir}: no eval results{why}; run `birdie eval all --checkpoint {run}` first")]
+    NoResults { dir: PathBuf, run: PathBuf, why: String },
+}
+
+/// The ending of the file beside each report that records the settings it was made with (`TASK.settings.json`,
+/// written by experiment runs); not a report itself.
+pub const SETTINGS_SUFFIX: &str = ".settings.json";
+
+/// Every report of a run: the JSON files in `RUN/eval/` (or one report file), settings records aside.
+pub fn read_run(path: &Path) -> Result<Vec<EvalReport>, ReportFileError> {
     if path.is_file() {
         return Ok(vec![EvalReport::read(path)?]);
     }
     let dir = path.join("eval");
+    let no_results = |why: String| ReportFileError::NoResults { dir: dir.clone(), run: path.into(), why };
     let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map_err(|e| {
-            format!(
-                "{}: no eval results ({e}); run `birdie eval all --checkpoint {}` first",
-                dir.display(),
-                path.display()
-            )
-        })?
+        .map_err(|e| no_results(format!(" ({e})")))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| !p.to_string_lossy().ends_with(SETTINGS_SUFFIX))
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(format!("{}: no eval results (*.json)", dir.display()));
+        return Err(no_results(" (no *.json reports)".into()));
     }
     files.iter().map(|p| EvalReport::read(p)).collect()
 }
@@ -201,9 +211,11 @@ mod tests {
         assert_eq!(keys(&v), ["checkpoint", "n", "results", "seed", "task"]);
         assert_eq!(keys(&v["results"][0]), ["chance", "metric", "setting", "value"]);
         assert!(v["seed"].is_u64() && v["n"].is_u64() && v["results"][0]["value"].is_f64());
+        // An experiment's settings record beside a report is not read as a report.
+        std::fs::write(dir.join(format!("eval/infill{SETTINGS_SUFFIX}")), "{\"task\": \"infill\"}").unwrap();
         assert_eq!(read_run(&dir).unwrap(), vec![report("infill", 0.5)]);
         std::fs::write(dir.join("eval/bad.json"), "{\"task\": 1}").unwrap();
-        assert!(read_run(&dir).unwrap_err().contains("bad.json"));
+        assert!(read_run(&dir).unwrap_err().to_string().contains("bad.json"));
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -26,9 +26,9 @@ pub enum ReportError {
     Experiment(#[from] ExperimentError),
     #[error("{root}: cannot tell each variant's learning rate: {message}")]
     LrChoice { root: PathBuf, message: String },
-    /// A malformed `eval/TASK.json` (the message names the file).
-    #[error("{message}")]
-    Eval { path: PathBuf, message: String },
+    /// A malformed `eval/TASK.json` (the error names the file).
+    #[error(transparent)]
+    Eval(#[from] birdie_eval::report::ReportFileError),
     #[error("{path}:{line}: {message}")]
     Metrics { path: PathBuf, line: usize, message: String },
     #[error("{path}: not a results file ({message})")]

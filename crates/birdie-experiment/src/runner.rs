@@ -22,7 +22,7 @@ use birdie_eval::phonebook::PhonebookOptions;
 use birdie_eval::ppl::PplOptions;
 use birdie_eval::report::EvalReport;
 use birdie_eval::selective_copying::SelectiveCopyingOptions;
-use birdie_eval::{dictqa, infill, mqar, phonebook, ppl, selective_copying, Evaluator};
+use birdie_eval::{dictqa, infill, mqar, phonebook, ppl, selective_copying, EvalError, Evaluator};
 use birdie_train::{checkpoint, train, TrainConfig, TrainRun};
 
 use crate::file::{EvalSpec, Experiment};
@@ -240,7 +240,7 @@ fn evaluate_run(
     for spec in evals {
         let task = spec.task();
         let path = dir.join("eval").join(format!("{task}.json"));
-        let settings_path = dir.join("eval").join(format!("{task}.settings.json"));
+        let settings_path = dir.join("eval").join(format!("{task}{}", birdie_eval::report::SETTINGS_SUFFIX));
         let fail = |message: String| RunError::Eval { run: run.name.clone(), task: task.into(), message };
         let settings = serde_json::to_string_pretty(spec).map_err(|e| fail(e.to_string()))?;
         let stale = match std::fs::read_to_string(&settings_path) {
@@ -257,8 +257,8 @@ fn evaluate_run(
         }
         let ev = ev.as_mut().expect("opened above");
         let started = Instant::now();
-        let report = evaluate(ev, spec).map_err(fail)?;
-        report.write(&path).map_err(fail)?;
+        let report = evaluate(ev, spec).map_err(|e| fail(e.to_string()))?;
+        report.write(&path).map_err(|e| fail(e.to_string()))?;
         std::fs::write(&settings_path, settings)
             .map_err(|e| RunError::Io { path: settings_path.clone(), source: e })?;
         summary.evaluations += 1;
@@ -273,10 +273,10 @@ fn same_settings(recorded: &str, spec: &EvalSpec) -> bool {
 }
 
 /// One evaluation of the file's list, at [`EVAL_SEED`].
-pub fn evaluate(ev: &mut Evaluator, spec: &EvalSpec) -> Result<EvalReport, String> {
+pub fn evaluate(ev: &mut Evaluator, spec: &EvalSpec) -> Result<EvalReport, EvalError> {
     let seed = EVAL_SEED;
     let quiet = &mut |_: usize, _: usize| {};
-    let r = match spec {
+    match spec {
         EvalSpec::Phonebook { entries, queries, n, format, digits, finetune, finetune_lr, finetune_batch } => {
             let mut o = PhonebookOptions {
                 entries: entries.clone(),
@@ -313,6 +313,5 @@ pub fn evaluate(ev: &mut Evaluator, spec: &EvalSpec) -> Result<EvalReport, Strin
             &SelectiveCopyingOptions { spans: spans.clone(), n: *n, seed, ..Default::default() },
             quiet,
         ),
-    };
-    r.map_err(|e| e.to_string())
+    }
 }

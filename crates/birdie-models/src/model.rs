@@ -39,14 +39,14 @@ pub enum Arch {
 }
 
 impl std::str::FromStr for Arch {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ModelError;
+    fn from_str(s: &str) -> Result<Self, ModelError> {
         match s {
             "hawk" => Ok(Arch::Hawk),
             "gated-ssm" | "gated_ssm" => Ok(Arch::GatedSsm),
             "transformer" => Ok(Arch::Transformer),
             "toy" => Ok(Arch::Toy),
-            other => Err(format!("unknown architecture \"{other}\" (expected hawk, gated-ssm, transformer or toy)")),
+            other => Err(ModelError::UnknownArch(other.into())),
         }
     }
 }
@@ -65,6 +65,8 @@ pub enum ModelConfig {
 pub enum ModelError {
     #[error("unknown model preset \"{0}\" (expected toy, tiny, small, base or paper)")]
     UnknownPreset(String),
+    #[error("unknown architecture \"{0}\" (expected hawk, gated-ssm, transformer or toy)")]
+    UnknownArch(String),
     #[error("model.{key} = {value}: expected {expected}")]
     BadValue { key: &'static str, value: String, expected: String },
     #[error("prompt of {len} tokens with a {prefix_len}-token prefix: a prompt needs at least one token after the prefix (the start-of-generation token)")]

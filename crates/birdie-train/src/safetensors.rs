@@ -1,19 +1,33 @@
-//! Model weights as safetensors (the format Hugging Face tools read): an 8-byte little-endian header length, a JSON
-//! header `{name: {dtype, shape, data_offsets}, "__metadata__": {…}}` padded to 8 bytes, then the raw
-//! little-endian tensors. Names are the module's parameter paths (`blocks.0.rec.w_a.weight`); the metadata records
-//! each parameter's burn id so optimiser state matches again after loading.
+//! Model weights as safetensors (the format Hugging Face tools read), through the `safetensors` crate: an 8-byte
+//! little-endian header length, a JSON header `{name: {dtype, shape, data_offsets}, "__metadata__": {…}}`, then the
+//! raw little-endian tensors. Names are the module's parameter paths (`blocks.0.rec.w_a.weight`); the metadata records
+//! each parameter's burn id so optimiser state matches again after loading. Loading memory-maps the file (the crate
+//! validates the header and every offset) and copies each tensor once, from the mapped bytes into its parameter.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::prelude::*;
-use serde_json::{json, Value};
+use safetensors::{Dtype, SafeTensorError, SafeTensors};
+
+/// Why weights could not be written or loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SafetensorsError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: not a safetensors file: {source}")]
+    Format { path: PathBuf, source: SafeTensorError },
+    #[error("{path}: tensor {name} has dtype {dtype:?}, expected F32")]
+    Dtype { path: PathBuf, name: String, dtype: Dtype },
+    #[error("{path}: does not fit the model: {}", problems.join("; "))]
+    Mismatch { path: PathBuf, problems: Vec<String> },
+}
 
 struct Collect {
     path: Vec<String>,
-    tensors: Vec<(String, Vec<usize>, Vec<f32>, u64)>,
+    tensors: Vec<(String, Vec<usize>, Vec<u8>, u64)>,
 }
 
 impl ModuleVisitor for Collect {
@@ -27,90 +41,66 @@ impl ModuleVisitor for Collect {
         let t = param.val();
         let shape = t.dims().to_vec();
         let data = t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 parameter");
-        self.tensors.push((self.path.join("."), shape, data, param.id.val()));
+        let bytes = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.tensors.push((self.path.join("."), shape, bytes, param.id.val()));
     }
 }
 
-/// Writes every float parameter of `module` to `path` (`metadata` adds string entries to `__metadata__`).
-pub fn write<M: Module>(module: &M, path: &Path, metadata: &BTreeMap<String, String>) -> std::io::Result<()> {
+/// Writes every float parameter of `module` to `path` (`metadata` adds string entries to `__metadata__`) and syncs
+/// the file to disk.
+pub fn write<M: Module>(module: &M, path: &Path, metadata: &BTreeMap<String, String>) -> Result<(), SafetensorsError> {
+    let io = |source| SafetensorsError::Io { path: path.into(), source };
     let mut c = Collect { path: Vec::new(), tensors: Vec::new() };
     module.visit(&mut c);
-    let mut header = serde_json::Map::new();
-    let mut ids = serde_json::Map::new();
-    let mut offset = 0usize;
-    for (name, shape, data, id) in &c.tensors {
-        let bytes = data.len() * 4;
-        header.insert(name.clone(), json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes]}));
-        ids.insert(name.clone(), json!(id.to_string()));
-        offset += bytes;
+    let ids: BTreeMap<&str, String> = c.tensors.iter().map(|(n, _, _, id)| (n.as_str(), id.to_string())).collect();
+    let mut meta: HashMap<String, String> = metadata.clone().into_iter().collect();
+    meta.insert("birdie_param_ids".into(), serde_json::to_string(&ids).expect("ids serialise"));
+    let mut views = Vec::with_capacity(c.tensors.len());
+    for (name, shape, bytes, _) in &c.tensors {
+        let view = safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), bytes)
+            .map_err(|source| SafetensorsError::Format { path: path.into(), source })?;
+        views.push((name.as_str(), view));
     }
-    let mut meta: serde_json::Map<String, Value> =
-        metadata.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-    meta.insert("birdie_param_ids".into(), Value::String(Value::Object(ids).to_string()));
-    header.insert("__metadata__".into(), Value::Object(meta));
-    let mut head = Value::Object(header).to_string().into_bytes();
-    while head.len() % 8 != 0 {
-        head.push(b' ');
-    }
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
-    f.write_all(&(head.len() as u64).to_le_bytes())?;
-    f.write_all(&head)?;
-    for (_, _, data, _) in &c.tensors {
-        for v in data {
-            f.write_all(&v.to_le_bytes())?;
-        }
-    }
-    let f = f.into_inner().map_err(|e| e.into_error())?;
-    f.sync_all()
+    let bytes = safetensors::serialize(views, Some(meta))
+        .map_err(|source| SafetensorsError::Format { path: path.into(), source })?;
+    let mut f = std::fs::File::create(path).map_err(io)?;
+    f.write_all(&bytes).map_err(io)?;
+    f.sync_all().map_err(io)
 }
 
-/// A parsed safetensors file: tensors by name and the metadata.
-#[derive(Debug)]
-pub struct SafeTensors {
-    pub tensors: BTreeMap<String, (Vec<usize>, Vec<f32>)>,
-    pub metadata: BTreeMap<String, String>,
+/// A safetensors file mapped into memory.
+struct Mapped {
+    path: PathBuf,
+    map: memmap2::Mmap,
 }
 
-/// Reads an F32 safetensors file.
-pub fn read(path: &Path) -> Result<SafeTensors, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    let bad = |what: &str| format!("{}: not a safetensors file ({what})", path.display());
-    let n = u64::from_le_bytes(bytes.get(..8).ok_or_else(|| bad("shorter than 8 bytes"))?.try_into().expect("8"));
-    let end = 8usize.checked_add(n as usize).filter(|&e| e <= bytes.len()).ok_or_else(|| bad("header past the end"))?;
-    let header: Value = serde_json::from_slice(&bytes[8..end]).map_err(|e| bad(&format!("header: {e}")))?;
-    let obj = header.as_object().ok_or_else(|| bad("header is not an object"))?;
-    let data = &bytes[end..];
-    let mut out = SafeTensors { tensors: BTreeMap::new(), metadata: BTreeMap::new() };
-    for (name, v) in obj {
-        if name == "__metadata__" {
-            for (k, m) in v.as_object().into_iter().flatten() {
-                out.metadata.insert(k.clone(), m.as_str().unwrap_or_default().to_string());
-            }
-            continue;
-        }
-        if v["dtype"] != "F32" {
-            return Err(format!("{}: tensor {name} has dtype {}, expected F32", path.display(), v["dtype"]));
-        }
-        let shape: Vec<usize> = serde_json::from_value(v["shape"].clone()).map_err(|_| bad("shape"))?;
-        let off: [usize; 2] = serde_json::from_value(v["data_offsets"].clone()).map_err(|_| bad("data_offsets"))?;
-        let raw = data.get(off[0]..off[1]).ok_or_else(|| bad(&format!("{name} outside the data")))?;
-        if raw.len() != shape.iter().product::<usize>() * 4 {
-            return Err(bad(&format!("{name}: {} bytes for shape {shape:?}", raw.len())));
-        }
-        let vals = raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4"))).collect();
-        out.tensors.insert(name.clone(), (shape, vals));
+impl Mapped {
+    fn open(path: &Path) -> Result<Self, SafetensorsError> {
+        let io = |source| SafetensorsError::Io { path: path.into(), source };
+        let file = std::fs::File::open(path).map_err(io)?;
+        // SAFETY: the map is read-only and lives only while loading; a checkpoint is written to a temporary directory
+        // and renamed into place, so no writer changes a file that is being loaded.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        Ok(Mapped { path: path.into(), map })
     }
-    Ok(out)
+
+    fn parse(&self) -> Result<(SafeTensors<'_>, HashMap<String, String>), SafetensorsError> {
+        let format = |source| SafetensorsError::Format { path: self.path.clone(), source };
+        let (_, header) = SafeTensors::read_metadata(&self.map).map_err(format)?;
+        let tensors = SafeTensors::deserialize(&self.map).map_err(format)?;
+        Ok((tensors, header.metadata().clone().unwrap_or_default()))
+    }
 }
 
-struct Load {
+struct Load<'a> {
     path: Vec<String>,
-    file: SafeTensors,
+    file: &'a SafeTensors<'a>,
+    seen: Vec<String>,
     ids: BTreeMap<String, u64>,
-    errors: Vec<String>,
+    problems: Vec<String>,
 }
 
-impl ModuleMapper for Load {
+impl ModuleMapper for Load<'_> {
     fn enter_module(&mut self, name: &str, _container_type: &str) {
         self.path.push(name.to_string());
     }
@@ -119,38 +109,46 @@ impl ModuleMapper for Load {
     }
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let name = self.path.join(".");
-        let Some((shape, vals)) = self.file.tensors.remove(&name) else {
-            self.errors.push(format!("missing tensor {name}"));
+        let Ok(view) = self.file.tensor(&name) else {
+            self.problems.push(format!("missing tensor {name}"));
             return param;
         };
+        self.seen.push(name.clone());
         let want = param.val().dims().to_vec();
-        if shape != want {
-            self.errors.push(format!("{name}: shape {shape:?} in the file, {want:?} in the model"));
+        if view.dtype() != Dtype::F32 {
+            self.problems.push(format!("{name}: dtype {:?}, expected F32", view.dtype()));
             return param;
         }
+        if view.shape() != want.as_slice() {
+            self.problems.push(format!("{name}: shape {:?} in the file, {want:?} in the model", view.shape()));
+            return param;
+        }
+        let vals: Vec<f32> =
+            view.data().chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
         let id = self.ids.get(&name).map_or(param.id, |&v| ParamId::from(v));
         let device = param.val().device();
-        let t = Tensor::<D>::from_data(TensorData::new(vals, shape), &device);
+        let t = Tensor::<D>::from_data(TensorData::new(vals, want), &device);
         param.transform_for_load(t, id)
     }
 }
 
 /// Loads the weights at `path` into `module` (same architecture), restoring parameter ids when the file has them.
-pub fn load_into<M: Module>(module: M, path: &Path) -> Result<M, String> {
-    let file = read(path)?;
-    let ids: BTreeMap<String, u64> = file
-        .metadata
+pub fn load_into<M: Module>(module: M, path: &Path) -> Result<M, SafetensorsError> {
+    let mapped = Mapped::open(path)?;
+    let (file, metadata) = mapped.parse()?;
+    let ids: BTreeMap<String, u64> = metadata
         .get("birdie_param_ids")
         .and_then(|s| serde_json::from_str::<BTreeMap<String, String>>(s).ok())
         .map(|m| m.into_iter().filter_map(|(k, v)| v.parse().ok().map(|v| (k, v))).collect())
         .unwrap_or_default();
-    let mut l = Load { path: Vec::new(), file, ids, errors: Vec::new() };
+    let mut l = Load { path: Vec::new(), file: &file, seen: Vec::new(), ids, problems: Vec::new() };
     let module = module.map(&mut l);
-    if !l.errors.is_empty() {
-        return Err(format!("{}: {}", path.display(), l.errors.join("; ")));
-    }
-    if let Some(extra) = l.file.tensors.keys().next() {
-        return Err(format!("{}: tensor {extra} does not belong to this model", path.display()));
+    let mut problems = l.problems;
+    let extra: Vec<String> =
+        file.names().into_iter().filter(|n| !l.seen.iter().any(|s| s == n)).map(String::from).collect();
+    problems.extend(extra.iter().map(|n| format!("tensor {n} does not belong to this model")));
+    if !problems.is_empty() {
+        return Err(SafetensorsError::Mismatch { path: path.into(), problems });
     }
     Ok(module)
 }
@@ -172,11 +170,12 @@ mod tests {
         let bytes = std::fs::read(&path).unwrap();
         let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
         assert_eq!(n % 8, 0);
-        let header: Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
-        assert_eq!(header["embed"]["weight"], Value::Null, "names are flat dotted paths");
+        let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+        assert_eq!(header["embed"]["weight"], serde_json::Value::Null, "names are flat dotted paths");
         assert_eq!(header["embed.weight"]["dtype"], "F32");
-        assert_eq!(header["embed.weight"]["shape"], json!([20, 8]));
-        assert_eq!(header["embed.weight"]["data_offsets"][0], 0);
+        assert_eq!(header["embed.weight"]["shape"], serde_json::json!([20, 8]));
+        let offsets = &header["embed.weight"]["data_offsets"];
+        assert_eq!(offsets[1].as_u64().unwrap() - offsets[0].as_u64().unwrap(), 20 * 8 * 4);
         assert_eq!(header["__metadata__"]["format"], "pt");
         let b = load_into(HawkConfig::new(20, 8, 6, 1).init(&device), &path).unwrap();
         let t = vec![1, 2, 3, 4];
@@ -185,10 +184,11 @@ mod tests {
             a.forward(&batch).into_data().try_to_vec::<f32>().unwrap(),
             b.forward(&batch).into_data().try_to_vec::<f32>().unwrap()
         );
-        let wrong = load_into(HawkConfig::new(20, 10, 6, 1).init(&device), &path).unwrap_err();
+        let wrong = load_into(HawkConfig::new(20, 10, 6, 1).init(&device), &path).unwrap_err().to_string();
         assert!(wrong.contains("shape"), "{wrong}");
         std::fs::write(&path, b"xx").unwrap();
-        assert!(read(&path).unwrap_err().contains("not a safetensors file"));
+        let bad = load_into(HawkConfig::new(20, 8, 6, 1).init(&device), &path).unwrap_err().to_string();
+        assert!(bad.contains("not a safetensors file"), "{bad}");
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -51,7 +51,8 @@ impl TrainedModel {
             .model
             .resolve(vocab, config.data.seq_len.max(EVAL_MAX_POSITIONS))
             .map_err(|e| format!("{}: {e}", config_path.display()))?;
-        let model = crate::safetensors::load_into(model_cfg.init(device), &checkpoint.join("model.safetensors"))?;
+        let model = crate::safetensors::load_into(model_cfg.init(device), &checkpoint.join("model.safetensors"))
+            .map_err(|e| e.to_string())?;
         Ok(TrainedModel { run_dir, checkpoint, config, tokenizer, model })
     }
 }

@@ -349,7 +349,8 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
                     ("format".to_string(), "pt".to_string()),
                     ("birdie_step".to_string(), done.to_string()),
                 ]);
-                crate::safetensors::write(&model, &tmp.join("model.safetensors"), &meta)?;
+                crate::safetensors::write(&model, &tmp.join("model.safetensors"), &meta)
+                    .map_err(std::io::Error::other)?;
                 let optim_bytes =
                     optim.to_record().into_bytes().map_err(|e| std::io::Error::other(format!("{e:?}")))?;
                 checkpoint::write_synced(&tmp.join("optimizer.bpk"), &optim_bytes)?;
@@ -452,7 +453,7 @@ fn restore(
     let optim_record =
         burn::optim::OptimizerRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(read("optimizer.bpk")?))
             .map_err(|e| format!("{}: {e:?}", dir.join("optimizer.bpk").display()))?;
-    let model = crate::safetensors::load_into(model, &dir.join("model.safetensors"))?;
+    let model = crate::safetensors::load_into(model, &dir.join("model.safetensors")).map_err(|e| e.to_string())?;
     if let Some(c) = controller {
         let cstate = state
             .controller

@@ -61,7 +61,7 @@ fn finish(r: &EvalReport, run_dir: Option<&Path>, json: Option<&PathBuf>, starte
         paths.push(d.join("eval").join(format!("{}.json", r.task)));
     }
     for p in paths {
-        r.write(&p).map_err(anyhow::Error::msg)?;
+        r.write(&p)?;
         writeln!(std::io::stdout(), "wrote {}", p.display())?;
     }
     Ok(())
@@ -144,7 +144,7 @@ pub fn run(command: EvalCommand) -> anyhow::Result<()> {
             };
             for r in &reports {
                 let p = dir.join(format!("{}.json", r.task));
-                r.write(&p).map_err(anyhow::Error::msg)?;
+                r.write(&p)?;
             }
             writeln!(
                 std::io::stdout(),
@@ -198,7 +198,7 @@ fn compare(a: CompareArgs) -> anyhow::Result<()> {
     let mut names = Vec::new();
     let mut runs = Vec::new();
     for p in &a.runs {
-        runs.push(report::read_run(p).map_err(anyhow::Error::msg)?);
+        runs.push(report::read_run(p)?);
         let name = if p.is_file() { p.file_stem() } else { p.file_name() };
         names.push(name.map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string()));
     }

@@ -17,14 +17,23 @@ pub enum Format {
     Parquet,
 }
 
+/// A name that is not one of a setting's values (parsing a format, split or mode from a flag or a config).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} \"{value}\" (expected {expected})")]
+pub struct UnknownName {
+    pub what: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
 impl std::str::FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, UnknownName> {
         match s {
             "txt" | "text" => Ok(Format::Txt),
             "jsonl" | "json" | "ndjson" => Ok(Format::Jsonl),
             "parquet" => Ok(Format::Parquet),
-            other => Err(format!("unknown format \"{other}\" (expected txt, jsonl or parquet)")),
+            other => Err(UnknownName { what: "format", value: other.into(), expected: "txt, jsonl or parquet" }),
         }
     }
 }
@@ -56,12 +65,14 @@ pub enum TxtDocuments {
 }
 
 impl std::str::FromStr for TxtDocuments {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, UnknownName> {
         match s {
             "file" => Ok(TxtDocuments::File),
             "blank-lines" | "blank_lines" => Ok(TxtDocuments::BlankLines),
-            other => Err(format!("unknown text document mode \"{other}\" (expected file or blank-lines)")),
+            other => {
+                Err(UnknownName { what: "text document mode", value: other.into(), expected: "file or blank-lines" })
+            }
         }
     }
 }

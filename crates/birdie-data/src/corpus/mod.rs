@@ -15,7 +15,9 @@ mod txt;
 use std::path::PathBuf;
 
 pub use bundled::{BundledCorpus, CorpusManifest, ManifestDocument, ManifestSource};
-pub use input::{collect_inputs, open_input, Format, InputFile, InputSelection, ReadOptions, TxtDocuments};
+pub use input::{
+    collect_inputs, open_input, Format, InputFile, InputSelection, ReadOptions, TxtDocuments, UnknownName,
+};
 #[doc(hidden)]
 pub use parquet_reader::write_test_parquet;
 pub use split::{split_for_text, Split};

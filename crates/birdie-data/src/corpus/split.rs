@@ -38,13 +38,15 @@ impl std::fmt::Display for Split {
 }
 
 impl std::str::FromStr for Split {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = super::UnknownName;
+    fn from_str(s: &str) -> Result<Self, super::UnknownName> {
         match s {
             "train" => Ok(Split::Train),
             "validation" => Ok(Split::Validation),
             "heldout" => Ok(Split::Heldout),
-            other => Err(format!("unknown split \"{other}\" (expected train, validation or heldout)")),
+            other => {
+                Err(super::UnknownName { what: "split", value: other.into(), expected: "train, validation or heldout" })
+            }
         }
     }
 }

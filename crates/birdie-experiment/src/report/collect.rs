@@ -118,7 +118,7 @@ fn run_records(exp: &Experiment, root: &Path, run: &RunSpec) -> Result<(Vec<Reco
             absent.push(spec.task().to_string());
             continue;
         }
-        let report = EvalReport::read(&path).map_err(|message| ReportError::Eval { path: path.clone(), message })?;
+        let report = EvalReport::read(&path)?;
         for m in &report.results {
             records.push(record(spec.task(), &m.metric, &m.setting, m.value, m.chance));
         }
