@@ -43,7 +43,7 @@ impl Evaluator {
     pub fn open(path: &Path, style: Option<PromptStyle>) -> Result<Self, EvalError> {
         // Loaded for training (fine-tuning needs gradients); evaluation reads the model without them.
         let device = Device::flex().autodiff();
-        let t = TrainedModel::open(path, &device).map_err(EvalError::Checkpoint)?;
+        let t = TrainedModel::open(path, &device)?;
         let arms =
             birdie_train::trainer::procedure_arms(&t.config).map_err(|e| EvalError::Checkpoint(e.to_string()))?;
         let vocab = t.config.model.vocab_size(t.tokenizer.vocab_size());

@@ -37,4 +37,6 @@ pub enum EvalError {
     Model(#[from] birdie_models::ModelError),
     #[error(transparent)]
     Tokenizer(#[from] birdie_data::TokenizerError),
+    #[error(transparent)]
+    Open(#[from] birdie_train::trained::OpenError),
 }

@@ -247,7 +247,7 @@ pub fn train(run: TrainRun, on_step: &mut dyn FnMut(&StepMetrics)) -> Result<Vec
                     (model, optim, resumed) = (m, o, Some(state));
                     break;
                 }
-                Err(e) => errors.push(e),
+                Err(e) => errors.push(e.to_string()),
             }
         }
         if resumed.is_none() {
@@ -443,26 +443,42 @@ fn restore(
     model: Model,
     optim: ModuleOptimizer,
     controller: Option<&mut Controller>,
-) -> Result<(Model, ModuleOptimizer, TrainerState), String> {
+) -> Result<(Model, ModuleOptimizer, TrainerState), RestoreError> {
     let read = |name: &str| {
-        let p = dir.join(name);
-        std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|source| RestoreError::Io { path, source })
     };
+    let state_path = dir.join("trainer.json");
     let state: TrainerState = serde_json::from_slice(&read("trainer.json")?)
-        .map_err(|e| format!("{}: {e}", dir.join("trainer.json").display()))?;
+        .map_err(|source| RestoreError::State { path: state_path.clone(), source })?;
     let optim_record =
         burn::optim::OptimizerRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(read("optimizer.bpk")?))
-            .map_err(|e| format!("{}: {e:?}", dir.join("optimizer.bpk").display()))?;
-    let model = crate::safetensors::load_into(model, &dir.join("model.safetensors")).map_err(|e| e.to_string())?;
+            .map_err(|e| RestoreError::Optimizer { path: dir.join("optimizer.bpk"), message: format!("{e:?}") })?;
+    let model = crate::safetensors::load_into(model, &dir.join("model.safetensors"))?;
     if let Some(c) = controller {
-        let cstate = state
-            .controller
-            .clone()
-            .ok_or_else(|| format!("{}: no controller state", dir.join("trainer.json").display()))?;
+        let cstate = state.controller.clone().ok_or(RestoreError::NoControllerState(state_path))?;
         let bytes = read("reward_model.bin")?;
-        c.restore(cstate, &bytes).map_err(|e| format!("{}: {e}", dir.join("reward_model.bin").display()))?;
+        c.restore(cstate, &bytes)
+            .map_err(|e| RestoreError::Controller { path: dir.join("reward_model.bin"), message: e.to_string() })?;
     }
     Ok((model, optim.load_record(optim_record), state))
+}
+
+/// Why a checkpoint could not be restored; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: not a trainer state: {source}")]
+    State { path: PathBuf, source: serde_json::Error },
+    #[error("{path}: not an optimiser record: {message}")]
+    Optimizer { path: PathBuf, message: String },
+    #[error(transparent)]
+    Weights(#[from] crate::safetensors::SafetensorsError),
+    #[error("{0}: no controller state")]
+    NoControllerState(PathBuf),
+    #[error("{path}: {message}")]
+    Controller { path: PathBuf, message: String },
 }
 
 #[cfg(test)]

@@ -10,8 +10,7 @@ use crate::cli::GenerateArgs;
 
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     let device = Device::flex();
-    let TrainedModel { model, tokenizer: tok, .. } =
-        TrainedModel::open(&args.checkpoint, &device).map_err(anyhow::Error::msg)?;
+    let TrainedModel { model, tokenizer: tok, .. } = TrainedModel::open(&args.checkpoint, &device)?;
     let prefix = tok.encode(&args.prompt)?;
     let specials = tok.specials();
     let sampling = Sampling { temperature: args.temperature, top_k: args.top_k, seed: args.seed };
