@@ -10,10 +10,10 @@
 //!   run (B12 fixed).
 //! - **Resumable.** [`Pipeline::state`] is the state after the last *consumed* batch (stream cursors, mixture
 //!   schedule, per-arm counters); starting from it continues the same sequence of batches.
-//! - **Fault tolerant.** Per-sample failures are recovered inside batch building ([`builder`]); only structural
+//! - **Fault tolerant.** Per-sample failures are recovered inside batch building ([`batch_filling`]); only structural
 //!   errors or too many consecutive failures stop the pipeline.
 
-mod builder;
+mod batch_filling;
 mod source;
 mod stream;
 mod validation;
@@ -32,7 +32,7 @@ pub use validation::validation_batches;
 use crate::arm::Arm;
 use crate::packing::PackedBatch;
 use crate::rng::SampleRng;
-use builder::{build_batch, BuildContext};
+use batch_filling::{build_batch, BuildContext};
 use stream::StreamReader;
 
 /// Shape and policy of a pipeline.

@@ -4,7 +4,7 @@
 
 use birdie_data::SpecialTokens;
 
-use super::builder::{build_batch, BuildContext};
+use super::batch_filling::{build_batch, BuildContext};
 use super::source::DocumentSource;
 use super::stream::{Cursor, StreamReader};
 use super::{PipelineConfig, PipelineError};
