@@ -4,8 +4,8 @@
 //! earlier checkpoint resumes from it (exactly, as `birdie train --resume`), and an evaluation whose report
 //! (RUN/eval/TASK.json) exists is not run again unless its settings changed: each report has its settings beside it
 //! (RUN/eval/TASK.settings.json), and a report whose recorded settings differ from the file's is run again (a report
-//! without them, written before settings were recorded, counts as done). The sweep (when there are several learning rates) is trained and
-//! scored with `ppl` first; the comparison runs follow at each variant's chosen rate. Evaluations use one fixed
+//! without them, written before settings were recorded, counts as done). The sweep (when there are several learning
+//! rates) is trained and scored with `ppl` first; the comparison runs follow at each variant's chosen rate. Evaluations use one fixed
 //! seed for every run, so every run answers the same items (the report's paired comparisons rely on it).
 
 use std::path::{Path, PathBuf};
