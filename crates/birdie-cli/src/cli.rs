@@ -266,7 +266,7 @@ pub struct CompareArgs {
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// A TOML file or a preset name (see `birdie config show --help`).
-    #[arg(long, default_value = birdie_train::DEFAULT_PRESET)]
+    #[arg(long, default_value = birdie_run::DEFAULT_PRESET)]
     pub config: String,
     /// Run directory (default: runs/<config name>).
     #[arg(long)]
@@ -317,7 +317,7 @@ pub enum ConfigCommand {
 pub struct ConfigShowArgs {
     /// A TOML file or a preset name (tiny-hawk-birdie, tiny-hawk-birdie-causal, tiny-hawk-ntp, tiny-gated-ssm-birdie,
     /// tiny-transformer-birdie, small-hawk-birdie, small-hawk-ntp, small-gated-ssm-birdie).
-    #[arg(long, default_value = birdie_train::DEFAULT_PRESET)]
+    #[arg(long, default_value = birdie_run::DEFAULT_PRESET)]
     pub config: String,
 }
 

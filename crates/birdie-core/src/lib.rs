@@ -13,6 +13,7 @@ pub mod objectives;
 pub mod packing;
 pub mod pipeline;
 pub mod rng;
+pub mod setting;
 
 pub use arm::{Arm, ArmError, ObjectiveSpec, ParadigmPlacement};
 pub use controller::{Controller, ControllerConfig, ControllerState, RewardModel, UpdateReport};
@@ -20,3 +21,4 @@ pub use objectives::{Objective, Sample, SampleError};
 pub use packing::{Batcher, PackedBatch, Packer};
 pub use pipeline::{Pipeline, PipelineConfig, PipelineError, PipelineState};
 pub use rng::SampleRng;
+pub use setting::InvalidSetting;

@@ -283,7 +283,7 @@ impl birdie_core::controller::RewardModel for PreferFirst {
     fn save(&self) -> Vec<u8> {
         Vec::new()
     }
-    fn load(&mut self, _: &[u8]) -> Result<(), String> {
+    fn load(&mut self, _: &[u8]) -> Result<(), birdie_core::controller::RewardStateError> {
         Ok(())
     }
 }

@@ -19,7 +19,7 @@ use crate::chunking::{split_into_chunks, MAX_CHUNK_BYTES};
 use crate::special_tokens::{all_special_tokens, SpecialTokens};
 
 /// The default tokenizer, trained on the bundled corpus's train split (`birdie tokenizer train`).
-const BUNDLED_TOKENIZER: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/tokenizer.json"));
+const BUNDLED_TOKENIZER: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/bundled/tokenizer.json"));
 
 /// Errors from loading, training, saving or running a tokenizer.
 #[derive(Debug, thiserror::Error)]

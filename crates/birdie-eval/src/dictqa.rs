@@ -14,7 +14,7 @@ use crate::metrics::{contains_label, exact_match, token_f1};
 use crate::report::EvalReport;
 use crate::{EvalError, Progress};
 
-static GLOSSES: &[u8] = include_bytes!("../../../data/eval/wordnet-glosses.tsv.zst");
+static GLOSSES: &[u8] = include_bytes!("../data/wordnet-glosses.tsv.zst");
 /// Gloss length range in words.
 pub const GLOSS_WORDS: (usize, usize) = (3, 20);
 

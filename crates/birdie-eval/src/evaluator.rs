@@ -6,7 +6,7 @@ use std::path::Path;
 use birdie_core::Arm;
 use birdie_data::{Paradigm, Tokenizer};
 use birdie_models::Model;
-use birdie_train::{TrainConfig, TrainedModel};
+use birdie_run::{TrainConfig, TrainedModel};
 use burn::prelude::*;
 
 use crate::lm::{EvalModel, PromptStyle};
@@ -44,8 +44,7 @@ impl Evaluator {
         // Loaded for training (fine-tuning needs gradients); evaluation reads the model without them.
         let device = Device::flex().autodiff();
         let t = TrainedModel::open(path, &device)?;
-        let arms =
-            birdie_train::trainer::procedure_arms(&t.config).map_err(|e| EvalError::Checkpoint(e.to_string()))?;
+        let arms = birdie_run::procedure_arms(&t.config)?;
         let vocab = t.config.model.vocab_size(t.tokenizer.vocab_size());
         let mut ev =
             Evaluator::new(t.model, t.tokenizer, vocab, &path.display().to_string(), t.config.data.seq_len, arms);

@@ -6,10 +6,10 @@
 use birdie_core::packing::{Batcher, IGNORE_INDEX};
 use birdie_core::SampleRng;
 use birdie_models::{Model, ModelError, SequenceBatch};
-use birdie_train::clipped_step;
-use birdie_train::config::{warmup_cosine, OptimizerConfig};
-use birdie_train::optimizer::adamw;
-use birdie_train::trainer::sequence_batch;
+use birdie_run::clipped_step;
+use birdie_run::config::{warmup_cosine, OptimizerConfig};
+use birdie_run::optimizer::adamw;
+use birdie_run::sequence_batch;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 

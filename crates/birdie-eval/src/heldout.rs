@@ -8,7 +8,7 @@ use crate::EvalError;
 
 /// The held-out documents, in manifest order.
 pub fn documents() -> Result<Vec<Document>, EvalError> {
-    let corpus = BundledCorpus::load().map_err(|e| EvalError::Data(format!("bundled corpus: {e}")))?;
+    let corpus = BundledCorpus::load()?;
     Ok(corpus.split(Split::Heldout).cloned().collect())
 }
 

@@ -27,16 +27,21 @@ pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
 /// Why an evaluation could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
-    #[error("{0}")]
-    Checkpoint(String),
+    #[error(transparent)]
+    Objectives(#[from] birdie_run::ObjectivesError),
+    /// An evaluation option outside what the task accepts (the message names the option and the value).
     #[error("{0}")]
     Option(String),
+    #[error("selective copying with {spans} spans: {source}")]
+    Spans { spans: usize, source: birdie_core::ArmError },
     #[error("evaluation data: {0}")]
     Data(String),
+    #[error("evaluation data: bundled corpus: {0}")]
+    Corpus(#[from] birdie_data::IngestError),
     #[error(transparent)]
     Model(#[from] birdie_models::ModelError),
     #[error(transparent)]
     Tokenizer(#[from] birdie_data::TokenizerError),
     #[error(transparent)]
-    Open(#[from] birdie_train::trained::OpenError),
+    Open(#[from] birdie_run::OpenError),
 }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use birdie_core::packing::Batcher;
 use birdie_core::PackedBatch;
 use birdie_models::{DecodeState, Model, ModelError};
-use birdie_train::trainer::sequence_batch;
+use birdie_run::sequence_batch;
 use burn::prelude::*;
 
 /// Where the prompt goes (see the module documentation).

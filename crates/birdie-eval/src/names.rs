@@ -6,9 +6,9 @@ use std::sync::OnceLock;
 use birdie_core::rng::SampleRng;
 use rand::Rng;
 
-static FEMALE: &str = include_str!("../../../data/eval/names/female_first.txt");
-static MALE: &str = include_str!("../../../data/eval/names/male_first.txt");
-static LAST: &str = include_str!("../../../data/eval/names/last.txt");
+static FEMALE: &str = include_str!("../data/names/female_first.txt");
+static MALE: &str = include_str!("../data/names/male_first.txt");
+static LAST: &str = include_str!("../data/names/last.txt");
 
 /// "SMITH" → "Smith".
 fn title_case(s: &str) -> String {

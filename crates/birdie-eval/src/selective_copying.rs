@@ -54,7 +54,7 @@ pub fn items(
 ) -> Result<Vec<Item>, EvalError> {
     let p = SelectiveCopyingParams { min_spans: spans, max_spans: spans, ..params(ev) };
     let arm = Arm::new(None, 1.0, ObjectiveSpec::SelectiveCopying(p), None, ParadigmPlacement::Prefix)
-        .map_err(|e| EvalError::Option(format!("selective copying with {spans} spans: {e}")))?;
+        .map_err(|source| EvalError::Spans { spans, source })?;
     let budget = o.budget.unwrap_or(ev.seq_len);
     let specials = ev.tokenizer.specials();
     let mut out = Vec::with_capacity(o.n);

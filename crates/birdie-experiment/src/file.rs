@@ -27,7 +27,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use birdie_train::TrainConfig;
+use birdie_run::{ConfigError, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 /// Errors of an experiment file, naming the file and key.
@@ -35,6 +35,8 @@ use serde::{Deserialize, Serialize};
 pub enum ExperimentError {
     #[error("reading {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Parse { path: PathBuf, source: toml::de::Error },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
 }
@@ -212,7 +214,8 @@ impl Experiment {
     /// Parses `text` (read from `path`, named in errors).
     pub fn parse(text: &str, path: &Path) -> Result<Self, ExperimentError> {
         let bad = |message: String| ExperimentError::Invalid { path: path.to_path_buf(), message };
-        let f: ExperimentFile = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let f: ExperimentFile =
+            toml::from_str(text).map_err(|source| ExperimentError::Parse { path: path.to_path_buf(), source })?;
         let name_ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !name_ok(&f.name) {
             return Err(bad(format!("name = {:?}: expected letters, digits, '-' or '_'", f.name)));
@@ -250,7 +253,7 @@ impl Experiment {
             if !names.insert(v.name.clone()) {
                 return Err(bad(format!("variants[{i}].name = {:?}: duplicate run name (names must differ)", v.name)));
             }
-            let procedure: Result<birdie_train::Procedure, _> = toml::Value::String(v.procedure.clone()).try_into();
+            let procedure: Result<birdie_run::Procedure, _> = toml::Value::String(v.procedure.clone()).try_into();
             if procedure.is_err() {
                 return Err(bad(format!("variants[{i}].procedure = {:?}: expected {PROCEDURES}", v.procedure)));
             }
@@ -291,7 +294,7 @@ impl Experiment {
         let mut base: toml::Table =
             toml::from_str(&base_config.to_toml()).map_err(|e| bad(format!("base = {:?}: {e}", f.base)))?;
         let mut set = f.set.clone();
-        resolve_data_paths(&mut set, path).map_err(bad)?;
+        resolve_data_paths(&mut set, path)?;
         merge(&mut base, &set);
         let exp = Experiment {
             name: f.name,
@@ -313,7 +316,7 @@ impl Experiment {
     }
 
     /// The run config of variant `v` at `seed` and learning rate `lr`.
-    pub fn config(&self, v: usize, seed: u64, lr: f64) -> Result<TrainConfig, String> {
+    pub fn config(&self, v: usize, seed: u64, lr: f64) -> Result<TrainConfig, ConfigError> {
         let variant = &self.variants[v];
         let mut table = self.base.clone();
         let mut set = toml::Table::new();
@@ -329,15 +332,15 @@ impl Experiment {
         optimizer.insert("lr".into(), toml::Value::Float(lr));
         set.insert("optimizer".into(), toml::Value::Table(optimizer));
         merge(&mut table, &set);
-        let text = toml::to_string(&table).map_err(|e| e.to_string())?;
-        TrainConfig::from_toml(&text, Path::new("experiment")).map_err(|e| e.to_string())
+        let text = toml::to_string(&table).expect("a TOML table serialises");
+        TrainConfig::from_toml(&text, Path::new("experiment"))
     }
 }
 
 /// Makes the `data.tokenizer` and `data.shards` paths of `[set]` absolute, relative to the experiment file's
 /// directory (so an experiment can ship its own tokenizer next to the file and be run from anywhere); `"bundled"`
 /// stays as it is.
-fn resolve_data_paths(set: &mut toml::Table, file: &Path) -> Result<(), String> {
+fn resolve_data_paths(set: &mut toml::Table, file: &Path) -> Result<(), ExperimentError> {
     let Some(toml::Value::Table(data)) = set.get_mut("data") else { return Ok(()) };
     let dir = file.parent().unwrap_or(Path::new(""));
     for key in ["tokenizer", "shards"] {
@@ -346,8 +349,10 @@ fn resolve_data_paths(set: &mut toml::Table, file: &Path) -> Result<(), String> 
         if text == "bundled" {
             continue;
         }
-        let joined = std::path::absolute(dir.join(text))
-            .map_err(|e| format!("data.{key} = {text:?}: cannot resolve against {}: {e}", dir.display()))?;
+        let joined = std::path::absolute(dir.join(text)).map_err(|e| ExperimentError::Invalid {
+            path: file.to_path_buf(),
+            message: format!("data.{key} = {text:?}: cannot resolve against {}: {e}", dir.display()),
+        })?;
         *value = toml::Value::String(joined.to_string_lossy().into_owned());
     }
     Ok(())

@@ -73,9 +73,16 @@ pub fn ppl_loss(root: &Path, run: &RunSpec) -> Option<f64> {
     r.results.iter().find(|m| m.metric == "loss" && m.setting == "all").map(|m| m.value)
 }
 
+/// A learning-rate sweep run without the `ppl` result the choice needs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{run}: no ppl result (eval/ppl.json) to choose a learning rate")]
+pub struct MissingPpl {
+    pub run: String,
+}
+
 /// Each variant's learning rate: the only one, or the sweep's choice (lowest mean `ppl` loss over the sweep seeds;
 /// ties to the smaller rate). Errors when a sweep run has no `ppl` result yet.
-pub fn chosen_lrs(exp: &Experiment, root: &Path) -> Result<Vec<f64>, String> {
+pub fn chosen_lrs(exp: &Experiment, root: &Path) -> Result<Vec<f64>, MissingPpl> {
     if !has_sweep(exp) {
         return Ok(vec![exp.lrs[0]; exp.variants.len()]);
     }
@@ -86,8 +93,7 @@ pub fn chosen_lrs(exp: &Experiment, root: &Path) -> Result<Vec<f64>, String> {
             let mut sum = 0.0;
             for &seed in &exp.seeds[..exp.sweep_seeds] {
                 let run = RunSpec::new(exp, v, seed, lr);
-                let loss = ppl_loss(root, &run)
-                    .ok_or_else(|| format!("{}: no ppl result (eval/ppl.json) to choose a learning rate", run.name))?;
+                let loss = ppl_loss(root, &run).ok_or_else(|| MissingPpl { run: run.name.clone() })?;
                 sum += if loss.is_finite() { loss } else { f64::INFINITY };
             }
             let mean = sum / exp.sweep_seeds as f64;

@@ -24,8 +24,8 @@ use crate::grid::{self, RunSpec};
 pub enum ReportError {
     #[error(transparent)]
     Experiment(#[from] ExperimentError),
-    #[error("{root}: cannot tell each variant's learning rate: {message}")]
-    LrChoice { root: PathBuf, message: String },
+    #[error("{root}: cannot tell each variant's learning rate: {source}")]
+    LrChoice { root: PathBuf, source: grid::MissingPpl },
     /// A malformed `eval/TASK.json` (the error names the file).
     #[error(transparent)]
     Eval(#[from] birdie_eval::report::ReportFileError),
@@ -73,7 +73,7 @@ fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Repor
 /// `experiment.toml` and `runs/`).
 pub fn write_report(root: &Path) -> Result<ReportSummary, ReportError> {
     let exp = Experiment::load(&root.join("experiment.toml"))?;
-    let lrs = grid::chosen_lrs(&exp, root).map_err(|message| ReportError::LrChoice { root: root.into(), message })?;
+    let lrs = grid::chosen_lrs(&exp, root).map_err(|source| ReportError::LrChoice { root: root.into(), source })?;
     let results_json = root.join("results.json");
     write_results(&results_json, &collect::results(&exp, root, &lrs)?)?;
     // Everything below is built from the file as written.

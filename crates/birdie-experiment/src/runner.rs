@@ -23,7 +23,8 @@ use birdie_eval::ppl::PplOptions;
 use birdie_eval::report::EvalReport;
 use birdie_eval::selective_copying::SelectiveCopyingOptions;
 use birdie_eval::{dictqa, infill, mqar, phonebook, ppl, selective_copying, EvalError, Evaluator};
-use birdie_train::{checkpoint, train, TrainConfig, TrainRun};
+use birdie_run::{checkpoint, TrainConfig};
+use birdie_train::{train, TrainRun};
 
 use crate::file::{EvalSpec, Experiment};
 use crate::grid::{chosen_lrs, comparison_runs, sweep_runs, RunSpec};
@@ -36,14 +37,20 @@ pub const EVAL_SEED: u64 = 0;
 pub enum RunError {
     #[error("{run}: training: {source}")]
     Train { run: String, source: birdie_train::TrainError },
-    #[error("{run}: evaluation {task}: {message}")]
-    Eval { run: String, task: String, message: String },
-    #[error("{run}: config: {message}")]
-    Config { run: String, message: String },
+    #[error("{run}: evaluation {task}: {source}")]
+    Eval { run: String, task: String, source: Box<birdie_eval::EvalError> },
+    #[error("{run}: evaluation {task}: {source}")]
+    EvalReport { run: String, task: String, source: birdie_eval::report::ReportFileError },
+    #[error("{run}: config: {source}")]
+    Config { run: String, source: Box<birdie_run::ConfigError> },
+    #[error("{run}: {message}")]
+    OtherSettings { run: String, message: String },
+    #[error("{run}: interrupted; run the experiment again to continue")]
+    Interrupted { run: String },
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("choosing learning rates: {0}")]
-    LrChoice(String),
+    LrChoice(#[from] crate::grid::MissingPpl),
 }
 
 /// What the runner reports while it works.
@@ -157,10 +164,10 @@ fn train_run(
 ) -> Result<(), RunError> {
     let config = exp
         .config(run.variant, run.seed, run.lr)
-        .map_err(|message| RunError::Config { run: run.name.clone(), message })?;
+        .map_err(|source| RunError::Config { run: run.name.clone(), source: Box::new(source) })?;
     let dir = run.dir(root);
     if let Some(differs) = trained_with_other_settings(&dir, &config) {
-        return Err(RunError::Config {
+        return Err(RunError::OtherSettings {
             run: run.name.clone(),
             message: format!(
                 "{} was trained with other settings than the file gives it now ({differs}); move that run \
@@ -201,10 +208,7 @@ fn train_run(
     .map_err(|source| RunError::Train { run: run.name.clone(), source })?;
     if let Some(flag) = interrupt {
         if flag.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(RunError::Train {
-                run: run.name.clone(),
-                source: birdie_train::TrainError::Config("interrupted; run the experiment again to continue".into()),
-            });
+            return Err(RunError::Interrupted { run: run.name.clone() });
         }
     }
     summary.trained += 1;
@@ -241,8 +245,8 @@ fn evaluate_run(
         let task = spec.task();
         let path = dir.join("eval").join(format!("{task}.json"));
         let settings_path = dir.join("eval").join(format!("{task}{}", birdie_eval::report::SETTINGS_SUFFIX));
-        let fail = |message: String| RunError::Eval { run: run.name.clone(), task: task.into(), message };
-        let settings = serde_json::to_string_pretty(spec).map_err(|e| fail(e.to_string()))?;
+        let fail = |source| RunError::Eval { run: run.name.clone(), task: task.into(), source: Box::new(source) };
+        let settings = serde_json::to_string_pretty(spec).expect("evaluation settings serialise");
         let stale = match std::fs::read_to_string(&settings_path) {
             Ok(recorded) => !same_settings(&recorded, spec),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
@@ -253,12 +257,16 @@ fn evaluate_run(
             continue;
         }
         if ev.is_none() {
-            ev = Some(Evaluator::open(&dir, None).map_err(|e| fail(e.to_string()))?);
+            ev = Some(Evaluator::open(&dir, None).map_err(fail)?);
         }
         let ev = ev.as_mut().expect("opened above");
         let started = Instant::now();
-        let report = evaluate(ev, spec).map_err(|e| fail(e.to_string()))?;
-        report.write(&path).map_err(|e| fail(e.to_string()))?;
+        let report = evaluate(ev, spec).map_err(fail)?;
+        report.write(&path).map_err(|source| RunError::EvalReport {
+            run: run.name.clone(),
+            task: task.into(),
+            source,
+        })?;
         std::fs::write(&settings_path, settings)
             .map_err(|e| RunError::Io { path: settings_path.clone(), source: e })?;
         summary.evaluations += 1;

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use birdie_train::TrainConfig;
+use birdie_run::TrainConfig;
 
 use super::load_tokenizer;
 use crate::cli::{ConfigCommand, ConfigShowArgs};

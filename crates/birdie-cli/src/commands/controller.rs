@@ -36,8 +36,8 @@ fn read_tables(path: Option<&Path>) -> anyhow::Result<Tables> {
     let mut table: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     table.retain(|k, _| k == "controller" || k == "reward_model");
     let tables: Tables = table.try_into().with_context(|| format!("{}", path.display()))?;
-    tables.controller.validate().map_err(anyhow::Error::msg)?;
-    tables.reward_model.validate().map_err(anyhow::Error::msg)?;
+    tables.controller.validate().with_context(|| format!("{}", path.display()))?;
+    tables.reward_model.validate().with_context(|| format!("{}", path.display()))?;
     Ok(tables)
 }
 

@@ -68,7 +68,7 @@ fn finish(r: &EvalReport, run_dir: Option<&Path>, json: Option<&PathBuf>, starte
 }
 
 fn run_dir(c: &EvalCommon) -> Option<PathBuf> {
-    birdie_train::trained::locate(&c.checkpoint).ok().map(|(run, _)| run).filter(|r| r.join("config.toml").exists())
+    birdie_run::trained::locate(&c.checkpoint).ok().map(|(run, _)| run).filter(|r| r.join("config.toml").exists())
 }
 
 pub fn run(command: EvalCommand) -> anyhow::Result<()> {

@@ -24,7 +24,7 @@ fn run_grid(args: ExperimentRunArgs) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| args.file.parent().map(Path::to_path_buf).unwrap_or_default().join(&exp.name));
-    let base = exp.config(0, exp.seeds[0], exp.lrs[0]).map_err(anyhow::Error::msg)?;
+    let base = exp.config(0, exp.seeds[0], exp.lrs[0])?;
     let (tokenizer, shards) = run_data(&base)?;
     let interrupt = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register_conditional_shutdown(signal_hook::consts::SIGINT, 130, interrupt.clone())?;

@@ -2,8 +2,8 @@
 
 use std::io::Write;
 
-use birdie_train::generate::{generate, Sampling};
-use birdie_train::TrainedModel;
+use birdie_run::generate::{generate, Sampling};
+use birdie_run::TrainedModel;
 use burn::prelude::*;
 
 use crate::cli::GenerateArgs;

@@ -54,7 +54,7 @@ pub fn cache_dir() -> PathBuf {
 }
 
 /// The tokenizer and shard directory a run config names (`bundled`: the bundled ones, shards prepared on first use).
-pub fn run_data(config: &birdie_train::TrainConfig) -> anyhow::Result<(Tokenizer, PathBuf)> {
+pub fn run_data(config: &birdie_run::TrainConfig) -> anyhow::Result<(Tokenizer, PathBuf)> {
     let tokenizer = match config.data.tokenizer.as_str() {
         "bundled" => load_tokenizer(None)?,
         path => load_tokenizer(Some(Path::new(path)))?,

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use birdie_train::{train, TrainConfig, TrainRun};
+use birdie_run::TrainConfig;
+use birdie_train::{train, TrainRun};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::run_data;

@@ -8,7 +8,7 @@ pub const PRESETS: [&str; 5] = ["birdie", "ul2", "ul2-decoder", "ntp", "fixed-ra
 
 macro_rules! preset_file {
     ($name:literal) => {
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs/objectives/", $name, ".toml"))
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/objectives/", $name, ".toml"))
     };
 }
 

@@ -45,6 +45,7 @@ pub use selection::{
     apply_floor, candidates, explore_action, normalise, scores, top_n_mean, weight_by_loss, ArmClasses, CandidateKind,
 };
 
+use crate::setting::{check, InvalidSetting};
 use crate::SampleRng;
 
 /// Stream id of the controller's random draws (distinct from the pipeline's streams).
@@ -58,8 +59,22 @@ pub trait RewardModel: Send {
     fn predict(&mut self, history: &[Vec<f32>], candidates: &[Vec<f32>]) -> Vec<Vec<f32>>;
     /// Weights, optimiser state and step counters, for checkpoints.
     fn save(&self) -> Vec<u8>;
-    /// Restores what [`RewardModel::save`] wrote.
-    fn load(&mut self, bytes: &[u8]) -> Result<(), String>;
+    /// Restores what [`RewardModel::save`] wrote; on an error the model is left as it was.
+    fn load(&mut self, bytes: &[u8]) -> Result<(), RewardStateError>;
+}
+
+/// Why a saved reward-model state could not be restored.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RewardStateError {
+    #[error("reward model state is truncated: {got} bytes where {need} were expected")]
+    Truncated { got: usize, need: usize },
+    #[error("not a birdie reward-model state{what} (bad magic)")]
+    BadMagic { what: &'static str },
+    #[error("reward model state holds {saved} parameters, the configured model has {configured}")]
+    ParameterCount { saved: usize, configured: usize },
+    /// A part the model's framework could not decode (its message).
+    #[error("reward model {part}: {message}")]
+    Record { part: &'static str, message: String },
 }
 
 /// What one reward-model training round did.
@@ -130,26 +145,23 @@ impl Default for ControllerConfig {
 
 impl ControllerConfig {
     /// Checks values; names the key it rejects.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.top_n == 0 {
-            return Err("controller.top_n = 0: expected at least 1".into());
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        check(self.top_n > 0, "controller.top_n", self.top_n, "at least 1")?;
+        let f = self.min_prob_factor;
+        check((0.0..=1.0).contains(&f), "controller.min_prob_factor", f, "a value in [0, 1]")?;
+        if let Some(n) = self.num_candidates {
+            check(n > 0, "controller.num_candidates", n, "at least 1")?;
         }
-        if !(0.0..=1.0).contains(&self.min_prob_factor) {
-            return Err(format!("controller.min_prob_factor = {}: expected a value in [0, 1]", self.min_prob_factor));
-        }
-        if self.num_candidates == Some(0) {
-            return Err("controller.num_candidates = 0: expected at least 1".into());
-        }
-        if self.eval_every == Some(0) {
-            return Err("controller.eval_every = 0: expected at least 1".into());
+        if let Some(n) = self.eval_every {
+            check(n > 0, "controller.eval_every", n, "at least 1")?;
         }
         if let Some(e) = &self.exploration {
-            if !(0.0 <= e.rate_min && e.rate_min <= e.rate_max && e.rate_max <= 1.0) {
-                return Err(format!(
-                    "controller.exploration: rate_min = {}, rate_max = {}: expected 0 ≤ rate_min ≤ rate_max ≤ 1",
-                    e.rate_min, e.rate_max
-                ));
-            }
+            check(
+                0.0 <= e.rate_min && e.rate_min <= e.rate_max && e.rate_max <= 1.0,
+                "controller.exploration.[rate_min, rate_max]",
+                format!("[{}, {}]", e.rate_min, e.rate_max),
+                "0 ≤ rate_min ≤ rate_max ≤ 1",
+            )?;
         }
         Ok(())
     }
@@ -248,8 +260,8 @@ pub enum ControllerError {
     MixtureLength { got: usize, arms: usize },
     #[error("controller state for {got} arms restored into a controller of {arms} arms")]
     StateArms { got: usize, arms: usize },
-    #[error("reward model state: {0}")]
-    RewardModel(String),
+    #[error(transparent)]
+    RewardModel(#[from] RewardStateError),
 }
 
 /// The controller.

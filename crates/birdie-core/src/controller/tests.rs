@@ -36,8 +36,9 @@ impl RewardModel for PerArmLinear {
     fn save(&self) -> Vec<u8> {
         serde_json::to_vec(&(&self.w, &self.b, self.trained)).unwrap()
     }
-    fn load(&mut self, bytes: &[u8]) -> Result<(), String> {
-        let (w, b, t) = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    fn load(&mut self, bytes: &[u8]) -> Result<(), RewardStateError> {
+        let (w, b, t) = serde_json::from_slice(bytes)
+            .map_err(|e| RewardStateError::Record { part: "test state", message: e.to_string() })?;
         (self.w, self.b, self.trained) = (w, b, t);
         Ok(())
     }
@@ -236,7 +237,7 @@ fn config_defaults_and_errors() {
     assert_eq!((c.reward, c.top_n, c.num_candidates()), (RewardKind::Standardised, 4, 2048));
     assert!(toml::from_str::<ControllerConfig>("topn = 4").is_err());
     let bad: ControllerConfig = toml::from_str("min_prob_factor = 2.0").unwrap();
-    assert!(bad.validate().unwrap_err().contains("min_prob_factor"));
+    assert!(bad.validate().unwrap_err().to_string().contains("min_prob_factor"));
     let c: ControllerConfig = toml::from_str("eval_steps = [100, 20]\neval_every = 50\nagent_start = 20").unwrap();
     let s = c.schedule(1000);
     assert_eq!(s.steps_until(250), vec![20, 100, 150, 200, 250]);

@@ -15,7 +15,7 @@ use crate::tokenizer::hex;
 
 macro_rules! corpus_file {
     ($name:literal) => {
-        ($name, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/corpus/", $name)) as &[u8])
+        ($name, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/bundled/corpus/", $name)) as &[u8])
     };
 }
 
@@ -28,7 +28,7 @@ const FILES: [(&str, &[u8]); 6] = [
     corpus_file!("brown.jsonl.zst"),
     corpus_file!("fortunes.jsonl.zst"),
 ];
-const MANIFEST: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/corpus/manifest.json"));
+const MANIFEST: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/bundled/corpus/manifest.json"));
 
 /// `data/corpus/manifest.json`.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]

@@ -1,7 +1,7 @@
 //! Fused ops: a burn backend extension per op (`#[backend_extension(Autodiff, Flex)]`), a Flex CPU kernel, one
 //! hand-written backward, and a `_reference` twin built from ordinary tensor ops that tests compare against.
 
-pub mod fast_math;
+pub use birdie_math as fast_math;
 mod flex_tensor;
 pub mod gated_scan;
 pub mod linear_scan;

@@ -113,11 +113,11 @@ fn save_and_load_restore_weights_optimiser_and_phase() {
 #[test]
 fn config_errors_name_the_key() {
     let c: RewardModelConfig = toml::from_str("arch = \"transformer\"\nheads = 3").unwrap();
-    assert!(c.validate().unwrap_err().contains("reward_model.heads"));
+    assert!(c.validate().unwrap_err().to_string().contains("reward_model.heads"));
     assert!(toml::from_str::<RewardModelConfig>("hidden = 3").is_err());
     for bad in ["row_keep = 0.0", "row_keep = 1.5"] {
         let c: RewardModelConfig = toml::from_str(bad).unwrap();
-        assert!(c.validate().unwrap_err().contains("reward_model.row_keep"), "{bad}");
+        assert!(c.validate().unwrap_err().to_string().contains("reward_model.row_keep"), "{bad}");
     }
     let d: RewardModelConfig = toml::from_str("").unwrap();
     assert_eq!(d, RewardModelConfig::default());
@@ -235,9 +235,9 @@ fn the_explicit_model_equals_the_burn_model() {
 fn the_explicit_model_saves_and_loads() {
     let cfg = small(RewardArch::GatedSsm);
     let (bytes, mut b) = check_save_and_load(|seed| ExplicitRewardModel::new(cfg.clone(), 4, seed));
-    assert!(b.load(&bytes[..40]).unwrap_err().contains("truncated"));
+    assert!(b.load(&bytes[..40]).unwrap_err().to_string().contains("truncated"));
     let mut other = ExplicitRewardModel::new(RewardModelConfig { width: 16, ..cfg }, 4, 1);
-    assert!(other.load(&bytes).unwrap_err().contains("parameters"));
+    assert!(other.load(&bytes).unwrap_err().to_string().contains("parameters"));
 }
 
 #[test]

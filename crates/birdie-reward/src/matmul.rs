@@ -89,7 +89,7 @@ pub(super) mod tests {
     use super::*;
 
     /// `a · b` by the definition, accumulated in f64.
-    pub(in crate::reward_model) fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
+    pub(crate) fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
         let mut c = vec![0.0; m * n];
         for i in 0..m {
             for j in 0..n {
@@ -99,7 +99,7 @@ pub(super) mod tests {
         c
     }
 
-    pub(in crate::reward_model) fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    pub(crate) fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
         (0..cols).flat_map(|j| (0..rows).map(move |i| x[i * cols + j])).collect()
     }
 

@@ -45,7 +45,9 @@ use birdie_core::ControllerConfig;
 use birdie_models::ModelSpec;
 use serde::{Deserialize, Serialize};
 
-use crate::reward_model::RewardModelConfig;
+use birdie_core::setting::{check, InvalidSetting};
+use birdie_models::ModelError;
+use birdie_reward::RewardModelConfig;
 
 /// The training procedures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,22 +221,31 @@ fn d_checkpoint() -> CheckpointConfig {
 pub enum ConfigError {
     #[error("reading {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("{path}: {message}")]
-    Parse { path: PathBuf, message: String },
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    Parse { path: PathBuf, source: toml::de::Error },
+    #[error("{path}: {source}")]
+    Invalid { path: PathBuf, source: InvalidConfig },
+}
+
+/// A config that parses but whose values do not fit together; names the key it rejects.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InvalidConfig {
+    #[error(transparent)]
+    Setting(#[from] InvalidSetting),
+    #[error(transparent)]
+    Model(#[from] ModelError),
 }
 
 /// Built-in run presets (`configs/*.toml`).
 pub const RUN_PRESETS: [(&str, &str); 8] = [
-    ("tiny-hawk-birdie", include_str!("../../../configs/tiny-hawk-birdie.toml")),
-    ("tiny-hawk-birdie-causal", include_str!("../../../configs/tiny-hawk-birdie-causal.toml")),
-    ("tiny-hawk-ntp", include_str!("../../../configs/tiny-hawk-ntp.toml")),
-    ("tiny-gated-ssm-birdie", include_str!("../../../configs/tiny-gated-ssm-birdie.toml")),
-    ("tiny-transformer-birdie", include_str!("../../../configs/tiny-transformer-birdie.toml")),
-    ("small-hawk-birdie", include_str!("../../../configs/small-hawk-birdie.toml")),
-    ("small-hawk-ntp", include_str!("../../../configs/small-hawk-ntp.toml")),
-    ("small-gated-ssm-birdie", include_str!("../../../configs/small-gated-ssm-birdie.toml")),
+    ("tiny-hawk-birdie", include_str!("../presets/tiny-hawk-birdie.toml")),
+    ("tiny-hawk-birdie-causal", include_str!("../presets/tiny-hawk-birdie-causal.toml")),
+    ("tiny-hawk-ntp", include_str!("../presets/tiny-hawk-ntp.toml")),
+    ("tiny-gated-ssm-birdie", include_str!("../presets/tiny-gated-ssm-birdie.toml")),
+    ("tiny-transformer-birdie", include_str!("../presets/tiny-transformer-birdie.toml")),
+    ("small-hawk-birdie", include_str!("../presets/small-hawk-birdie.toml")),
+    ("small-hawk-ntp", include_str!("../presets/small-hawk-ntp.toml")),
+    ("small-gated-ssm-birdie", include_str!("../presets/small-gated-ssm-birdie.toml")),
 ];
 
 /// The default run: `tiny-hawk-birdie`.
@@ -243,9 +254,9 @@ pub const DEFAULT_PRESET: &str = "tiny-hawk-birdie";
 impl TrainConfig {
     /// Parses and checks a config; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &Path) -> Result<Self, ConfigError> {
-        let cfg: TrainConfig = toml::from_str(text)
-            .map_err(|e| ConfigError::Parse { path: origin.to_path_buf(), message: e.to_string() })?;
-        cfg.validate().map_err(|message| ConfigError::Invalid { path: origin.to_path_buf(), message })?;
+        let cfg: TrainConfig =
+            toml::from_str(text).map_err(|source| ConfigError::Parse { path: origin.to_path_buf(), source })?;
+        cfg.validate().map_err(|source| ConfigError::Invalid { path: origin.to_path_buf(), source })?;
         Ok(cfg)
     }
 
@@ -275,54 +286,47 @@ impl TrainConfig {
     }
 
     /// Checks values across sections; names the key it rejects.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.total_steps == 0 {
-            return Err("total_steps = 0: expected at least 1".into());
-        }
+    pub fn validate(&self) -> Result<(), InvalidConfig> {
+        check(self.total_steps > 0, "total_steps", 0, "at least 1")?;
         let p = self.procedure.name;
-        if p == Procedure::BirdieCausal && self.model.bidirectional {
-            return Err("procedure.name = \"birdie-causal\" with model.bidirectional = true: birdie-causal is birdie \
-                        with the bidirectional option off; use procedure \"birdie\" or set bidirectional = false"
-                .into());
-        }
+        check(
+            !(p == Procedure::BirdieCausal && self.model.bidirectional),
+            "model.bidirectional",
+            true,
+            "false with procedure.name = \"birdie-causal\" (birdie-causal is birdie with the bidirectional option \
+             off; use procedure \"birdie\" or set bidirectional = false)",
+        )?;
         match (p, &self.procedure.objectives) {
-            (Procedure::Custom, None) => {
-                return Err("procedure.name = \"custom\" needs procedure.objectives (a TOML file of [[arms]])".into())
-            }
+            (Procedure::Custom, None) => check(
+                false,
+                "procedure.objectives",
+                "(absent)",
+                "a TOML file of [[arms]] with procedure.name = \"custom\"",
+            )?,
             (Procedure::Custom, Some(_)) | (_, None) => {}
-            (_, Some(path)) => {
-                return Err(format!(
-                    "procedure.objectives = {} is only read with procedure.name = \"custom\"",
-                    path.display()
-                ))
-            }
+            (_, Some(path)) => check(
+                false,
+                "procedure.objectives",
+                path.display(),
+                "no objectives file: it is only read with procedure.name = \"custom\"",
+            )?,
         }
-        if self.data.validation_rows == 0 {
-            return Err("data.validation_rows = 0: expected at least 1".into());
-        }
-        if self.data.batch_size == 0 || self.data.seq_len < 16 {
-            return Err(format!(
-                "data.batch_size = {}, data.seq_len = {}: expected a batch of at least 1 row of at least 16 tokens",
-                self.data.batch_size, self.data.seq_len
-            ));
-        }
+        let d = &self.data;
+        check(d.validation_rows > 0, "data.validation_rows", d.validation_rows, "at least 1")?;
+        check(d.batch_size > 0, "data.batch_size", d.batch_size, "at least 1")?;
+        check(d.seq_len >= 16, "data.seq_len", d.seq_len, "at least 16 tokens")?;
         let o = &self.optimizer;
-        if !(o.lr.is_finite() && o.lr > 0.0) {
-            return Err(format!("optimizer.lr = {}: expected a positive number", o.lr));
-        }
-        if o.betas.iter().any(|b| !(0.0..1.0).contains(b)) {
-            return Err(format!("optimizer.betas = {:?}: expected two values in [0, 1)", o.betas));
-        }
-        if !(o.weight_decay >= 0.0 && o.grad_clip >= 0.0 && o.eps > 0.0) {
-            return Err("optimizer: weight_decay and grad_clip must be ≥ 0 and eps > 0".into());
-        }
-        if !(0.0..=1.0).contains(&self.schedule.min_lr_ratio) {
-            return Err(format!("schedule.min_lr_ratio = {}: expected a value in [0, 1]", self.schedule.min_lr_ratio));
-        }
-        if self.checkpoint.every == 0 || self.checkpoint.keep == 0 {
-            return Err("checkpoint.every and checkpoint.keep must be at least 1".into());
-        }
-        self.model.resolve(512, self.data.seq_len).map_err(|e| e.to_string())?;
+        check(o.lr.is_finite() && o.lr > 0.0, "optimizer.lr", o.lr, "a positive number")?;
+        let betas = format!("{:?}", o.betas);
+        check(o.betas.iter().all(|b| (0.0..1.0).contains(b)), "optimizer.betas", betas, "two values in [0, 1)")?;
+        check(o.weight_decay >= 0.0, "optimizer.weight_decay", o.weight_decay, "a value ≥ 0")?;
+        check(o.grad_clip >= 0.0, "optimizer.grad_clip", o.grad_clip, "a value ≥ 0 (0 = no clipping)")?;
+        check(o.eps > 0.0, "optimizer.eps", o.eps, "a positive number")?;
+        let r = self.schedule.min_lr_ratio;
+        check((0.0..=1.0).contains(&r), "schedule.min_lr_ratio", r, "a value in [0, 1]")?;
+        check(self.checkpoint.every > 0, "checkpoint.every", 0, "at least 1")?;
+        check(self.checkpoint.keep > 0, "checkpoint.keep", 0, "at least 1")?;
+        self.model.resolve(512, self.data.seq_len)?;
         self.controller.validate()?;
         self.reward_model.validate()?;
         Ok(())

@@ -1,15 +1,15 @@
 //! The default reward model: [`ExplicitNet`] (the paper's Gated-SSM network with hand-written forward and backward
-//! passes) trained exactly as [`super::BurnRewardModel`] trains its burn twin — MSE on the scaled rewards of each
+//! passes) trained exactly as `birdie_train`'s `BurnRewardModel` trains its burn twin — MSE on the scaled rewards of each
 //! iteration's subset of the history rows, global-norm clipping, AdamW (burn's: β = (0.9, 0.999), ε = 1e-5, decoupled
 //! weight decay) in one fused loop over the flat parameters, the cyclic learning rate carried across updates.
 
-use birdie_core::controller::{RewardModel, TrainSummary};
+use birdie_core::controller::{RewardModel, RewardStateError, TrainSummary};
 use birdie_core::SampleRng;
 use rand::Rng;
 use rayon::prelude::*;
 
-use super::explicit_net::ExplicitNet;
-use super::{gather, read_state_header, scale_targets, training_rows, RewardModelConfig};
+use crate::explicit_net::ExplicitNet;
+use crate::{gather, read_state_header, scale_targets, training_rows, RewardModelConfig};
 
 const BETA_1: f32 = 0.9;
 const BETA_2: f32 = 0.999;
@@ -149,19 +149,16 @@ impl RewardModel for ExplicitRewardModel {
         out
     }
 
-    fn load(&mut self, bytes: &[u8]) -> Result<(), String> {
+    fn load(&mut self, bytes: &[u8]) -> Result<(), RewardStateError> {
         let (version, words, body) =
             read_state_header(bytes, &[(MAGIC, 4), (MAGIC_V1, 3)], " of the explicit Gated-SSM model")?;
         let (iteration, steps) = (words[0], words[1]);
         let (seed, n) = if version == 0 { (words[2], words[3] as usize) } else { (self.seed, words[2] as usize) };
         if n != self.net.params.len() {
-            return Err(format!(
-                "reward model state holds {n} parameters, the configured model has {}",
-                self.net.params.len()
-            ));
+            return Err(RewardStateError::ParameterCount { saved: n, configured: self.net.params.len() });
         }
         if body.len() != 12 * n {
-            return Err(format!("reward model state is truncated: {} bytes of {}", body.len(), 12 * n));
+            return Err(RewardStateError::Truncated { got: bytes.len(), need: bytes.len() - body.len() + 12 * n });
         }
         let floats: Vec<f32> =
             body.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();

@@ -131,8 +131,8 @@ pub fn product_nt(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: us
 
 #[cfg(test)]
 mod tests {
-    use super::super::matmul::tests::{naive, transpose};
     use super::*;
+    use crate::matmul::tests::{naive, transpose};
 
     #[test]
     fn kernels_match_the_naive_product_on_every_tail() {

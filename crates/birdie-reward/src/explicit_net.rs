@@ -1,6 +1,6 @@
 //! The paper's Gated-SSM reward network written out by hand (llm.c style): one flat parameter vector, an explicit
 //! forward pass that keeps what the backward pass needs, and an explicit backward pass — the same network as
-//! [`super::GatedSsmRewardNet`] (which serves as the oracle in the parity test), without a tensor framework's
+//! `birdie_train`'s `GatedSsmRewardNet` (which serves as the oracle in the parity test), without a tensor framework's
 //! per-operation overhead on these small `[T, W]` shapes. The four gate projections are one `[W → 4W]` product.
 //!
 //! ```text
@@ -12,9 +12,9 @@
 //! y   = tanh(RMSNorm(h)·g_final · W_r)                              [T, K]
 //! ```
 
-use birdie_models::ops::fast_math::{exp, sigmoid};
+use birdie_math::{exp, sigmoid};
 
-use super::matmul::{matmul, Layout};
+use crate::matmul::{matmul, Layout};
 
 const EPS: f32 = 1e-5;
 
