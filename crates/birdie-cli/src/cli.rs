@@ -4,6 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::choices::{
+    ArchChoice, FormatChoice, PhonebookFormatChoice, ProcessChoice, PromptStyleChoice, SizePreset, TxtDocumentsChoice,
+};
+
 const AFTER_HELP: &str = "\
 Exit codes: 0 success, 2 error (bad input, bad configuration, I/O failure).
 Logging: -v / -vv, or BIRDIE_LOG=debug.";
@@ -118,8 +122,8 @@ pub struct EvalCommon {
     pub json: Option<PathBuf>,
     /// Where the prompt goes: `prefix` (bidirectional prefix; default for runs with prefix-LM objectives) or
     /// `causal` (teacher-forced after start-of-generation; default for next-token runs).
-    #[arg(long)]
-    pub prompt_style: Option<String>,
+    #[arg(long, value_enum)]
+    pub prompt_style: Option<PromptStyleChoice>,
 }
 
 #[derive(Debug, Args)]
@@ -139,8 +143,8 @@ pub struct PhonebookArgs {
     #[arg(long, default_value_t = 16)]
     pub n: usize,
     /// `multi` (the paper's: question, book, question; several numbers) or `single` (book, two shots, `Name:`).
-    #[arg(long, default_value = "multi")]
-    pub format: String,
+    #[arg(long, value_enum, default_value_t = PhonebookFormatChoice::Multi)]
+    pub format: PhonebookFormatChoice,
     /// Repeat the book before the question ("just read twice").
     #[arg(long)]
     pub jrt: bool,
@@ -179,9 +183,9 @@ pub struct MqarArgs {
     /// Train a fresh model on MQAR, then evaluate it.
     #[arg(long)]
     pub train: bool,
-    /// --train: hawk, gated-ssm, transformer or toy.
-    #[arg(long, default_value = "transformer")]
-    pub arch: String,
+    /// --train: the architecture.
+    #[arg(long, value_enum, default_value_t = ArchChoice::Transformer)]
+    pub arch: ArchChoice,
     #[arg(long)]
     pub bidirectional: bool,
     #[arg(long, default_value_t = 64)]
@@ -336,8 +340,8 @@ pub struct SimulateArgs {
     pub seed: u64,
     /// Synthetic process: birdie (the controller issue's, over the birdie preset's first 15 arms) or one-best
     /// (one arm helps every arm, a tenth of the noise).
-    #[arg(long, default_value = "birdie")]
-    pub process: String,
+    #[arg(long, value_enum, default_value_t = ProcessChoice::Birdie)]
+    pub process: ProcessChoice,
     /// A TOML file with [controller] and [reward_model] tables (defaults otherwise).
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -368,12 +372,12 @@ pub struct ModelInfoArgs {
     /// A TOML file with a [model] table (or bare model keys); overrides --arch/--preset/--bidirectional.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Architecture: hawk, gated-ssm, transformer, toy.
-    #[arg(long, default_value = "hawk")]
-    pub arch: String,
-    /// Size preset: toy, tiny, small, base, paper.
-    #[arg(long, default_value = "tiny")]
-    pub preset: String,
+    /// Architecture.
+    #[arg(long, value_enum, default_value_t = ArchChoice::Hawk)]
+    pub arch: ArchChoice,
+    /// Size preset: toy, tiny, small, base or paper.
+    #[arg(long, value_parser = SizePreset::parse, default_value = "tiny")]
+    pub preset: SizePreset,
     /// The bidirectional-prefix variant (prefix-LM attention for the Transformer).
     #[arg(long)]
     pub bidirectional: bool,
@@ -427,12 +431,12 @@ pub enum BenchCommand {
 
 #[derive(Debug, Args)]
 pub struct BenchStepArgs {
-    /// Size preset: toy, tiny, small, base, paper (as `model info --preset`; `--model` is an alias).
-    #[arg(long, alias = "model", default_value = "toy")]
-    pub preset: String,
-    /// Architecture: hawk, gated-ssm, transformer (ignored for toy).
-    #[arg(long, default_value = "hawk")]
-    pub arch: String,
+    /// Size preset: toy, tiny, small, base or paper (as `model info --preset`; `--model` is an alias).
+    #[arg(long, alias = "model", value_parser = SizePreset::parse, default_value = "toy")]
+    pub preset: SizePreset,
+    /// Architecture (ignored for the toy preset).
+    #[arg(long, value_enum, default_value_t = ArchChoice::Hawk)]
+    pub arch: ArchChoice,
     /// The bidirectional-prefix variant (prefix-LM attention for the Transformer).
     #[arg(long)]
     pub bidirectional: bool,
@@ -492,14 +496,14 @@ pub struct InputArgs {
     #[arg(long, num_args = 1.., value_name = "PATH")]
     pub input: Vec<PathBuf>,
     /// Input format (default: from each file's extension: .txt/.md, .jsonl/.json, .parquet; .zst/.gz allowed).
-    #[arg(long, value_parser = ["txt", "jsonl", "parquet"])]
-    pub format: Option<String>,
+    #[arg(long, value_enum)]
+    pub format: Option<FormatChoice>,
     /// JSON field (jsonl) or column (parquet) holding the text.
     #[arg(long, default_value = "text")]
     pub text_field: String,
     /// How plain text is cut into documents: one per file, or at runs of blank lines.
-    #[arg(long, default_value = "file", value_parser = ["file", "blank-lines"])]
-    pub txt_documents: String,
+    #[arg(long, value_enum, default_value_t = TxtDocumentsChoice::File)]
+    pub txt_documents: TxtDocumentsChoice,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! The `birdie` command-line tool: parses arguments, sets up logging and threads, and calls the library crates.
 //! No algorithm lives here.
 
+mod choices;
 mod cli;
 mod commands;
 mod progress;

@@ -1,13 +1,13 @@
 //! `birdie controller simulate` end to end on a small reward model: the per-evaluation lines, the summary line, and
 //! the same output for the same seed.
 
-use assert_cmd::Command;
+mod common;
+use common::birdie;
 
 fn simulate(dir: &std::path::Path, seed: &str) -> String {
     let cfg = dir.join("c.toml");
     std::fs::write(&cfg, "[controller]\ntop_n = 4\n[reward_model]\nwidth = 16\nlayers = 1\niterations = 10\n").unwrap();
-    let out = Command::cargo_bin("birdie")
-        .unwrap()
+    let out = birdie()
         .args(["controller", "simulate", "--evals", "6", "--seed", seed, "--config"])
         .arg(&cfg)
         .output()
@@ -38,12 +38,7 @@ fn bad_controller_configs_are_errors() {
         ("[reward_model]\nrow_keep = 0.0\n", "reward_model.row_keep"),
     ] {
         std::fs::write(&cfg, text).unwrap();
-        let out = Command::cargo_bin("birdie")
-            .unwrap()
-            .args(["controller", "simulate", "--evals", "3", "--config"])
-            .arg(&cfg)
-            .output()
-            .unwrap();
+        let out = birdie().args(["controller", "simulate", "--evals", "3", "--config"]).arg(&cfg).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{text}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{text}: {err}");

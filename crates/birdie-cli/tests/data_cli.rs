@@ -1,21 +1,9 @@
 //! End-to-end tests of `birdie data …` and `birdie tokenizer …` through the real binary.
 
 use std::path::Path;
-use std::process::Output;
 
-use assert_cmd::Command;
-
-fn birdie() -> Command {
-    Command::cargo_bin("birdie").unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{birdie, stderr, stdout};
 
 /// Runs and expects exit code 2 with `needle` in the error.
 fn fails_with(args: &[&str], needle: &str) {

@@ -1,7 +1,8 @@
 //! `birdie eval` end to end on a micro run: the quick suite writes one report per task into RUN/eval/, single tasks
 //! write `--json`, `eval compare` reads both, `mqar --train` trains and reports, and bad input gets a clear error.
 
-use assert_cmd::Command;
+mod common;
+use common::birdie_in;
 
 const RUN: &str = r#"
 total_steps = 3
@@ -30,12 +31,6 @@ layers = 1
 iterations = 2
 "#;
 
-fn birdie(dir: &std::path::Path) -> Command {
-    let mut c = Command::cargo_bin("birdie").unwrap();
-    c.env("BIRDIE_CACHE_DIR", dir.join("cache"));
-    c
-}
-
 fn check_report(path: &std::path::Path) -> serde_json::Value {
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert!(v["task"].is_string() && v["checkpoint"].is_string() && v["seed"].is_u64() && v["n"].is_u64(), "{v}");
@@ -53,10 +48,10 @@ fn the_suite_single_tasks_and_compare_work_on_a_trained_run() {
     let cfg = dir.path().join("run.toml");
     std::fs::write(&cfg, RUN).unwrap();
     let run = dir.path().join("run");
-    let out = birdie(dir.path()).args(["train", "--config"]).arg(&cfg).arg("--out").arg(&run).output().unwrap();
+    let out = birdie_in(dir.path()).args(["train", "--config"]).arg(&cfg).arg("--out").arg(&run).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
-    let out = birdie(dir.path()).args(["eval", "all", "--checkpoint"]).arg(&run).output().unwrap();
+    let out = birdie_in(dir.path()).args(["eval", "all", "--checkpoint"]).arg(&run).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.lines().next().unwrap().ends_with("chance"), "{table}");
@@ -67,7 +62,7 @@ fn the_suite_single_tasks_and_compare_work_on_a_trained_run() {
     }
 
     let json = dir.path().join("infill.json");
-    let out = birdie(dir.path())
+    let out = birdie_in(dir.path())
         .args(["eval", "infill", "--n", "4", "--seed", "7", "--checkpoint"])
         .arg(&run)
         .arg("--json")
@@ -79,8 +74,14 @@ fn the_suite_single_tasks_and_compare_work_on_a_trained_run() {
     assert_eq!((v["n"].as_u64(), v["seed"].as_u64()), (Some(4), Some(7)));
 
     let charts = dir.path().join("charts");
-    let out =
-        birdie(dir.path()).args(["eval", "compare"]).arg(&run).arg(&json).arg("--out").arg(&charts).output().unwrap();
+    let out = birdie_in(dir.path())
+        .args(["eval", "compare"])
+        .arg(&run)
+        .arg(&json)
+        .arg("--out")
+        .arg(&charts)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let table = String::from_utf8_lossy(&out.stdout);
     let header = table.lines().next().unwrap();
@@ -92,7 +93,7 @@ fn the_suite_single_tasks_and_compare_work_on_a_trained_run() {
 fn mqar_train_reports_and_bad_input_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("mqar.json");
-    let out = birdie(dir.path())
+    let out = birdie_in(dir.path())
         .args(["eval", "mqar", "--train", "--arch", "gated-ssm", "--d-model", "16", "--layers", "1", "--vocab", "64"])
         .args(["--seq-len", "32", "--kv-pairs", "2", "--steps", "3", "--n", "4", "--json"])
         .arg(&json)
@@ -104,7 +105,7 @@ fn mqar_train_reports_and_bad_input_is_named() {
     assert_eq!(v["results"][0]["chance"], 1.0 / 32.0);
 
     let fails = |args: &[&str], needle: &str| {
-        let out = birdie(dir.path()).args(args).output().unwrap();
+        let out = birdie_in(dir.path()).args(args).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success() && err.contains(needle), "{args:?}: {err}");
     };

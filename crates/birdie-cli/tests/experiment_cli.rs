@@ -3,22 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
-fn birdie(cache: &Path) -> Command {
-    let mut c = Command::cargo_bin("birdie").unwrap();
-    c.env("BIRDIE_CACHE_DIR", cache);
-    c
-}
+mod common;
+use common::{birdie_cached, run_ok};
 
 fn smoke_file() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/smoke.toml")
-}
-
-fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -26,7 +15,7 @@ fn the_smoke_experiment_runs_reports_and_continues() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     let root = dir.path().join("smoke");
-    let out = run_ok(birdie(&cache).args(["experiment", "run"]).arg(smoke_file()).arg("--out").arg(&root));
+    let out = run_ok(birdie_cached(&cache).args(["experiment", "run"]).arg(smoke_file()).arg("--out").arg(&root));
     assert!(out.contains("6 runs trained, 0 already done"), "{out}");
     // 2 variants × 2 learning rates on seed 0, then seed 1 at each variant's chosen rate.
     let runs: Vec<String> = std::fs::read_dir(root.join("runs"))
@@ -34,7 +23,7 @@ fn the_smoke_experiment_runs_reports_and_continues() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(runs.len(), 6, "{runs:?}");
-    let out = run_ok(birdie(&cache).args(["experiment", "report"]).arg(&root));
+    let out = run_ok(birdie_cached(&cache).args(["experiment", "report"]).arg(&root));
     assert!(out.contains("report.md"), "{out}");
     let results: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("results.json")).unwrap()).unwrap();
@@ -52,7 +41,7 @@ fn the_smoke_experiment_runs_reports_and_continues() {
     let report = std::fs::read_to_string(root.join("report.md")).unwrap();
     assert!(report.contains("birdie") && report.contains("ntp"), "{report}");
     // Running again finds everything done.
-    let out = run_ok(birdie(&cache).args(["experiment", "run"]).arg(smoke_file()).arg("--out").arg(&root));
+    let out = run_ok(birdie_cached(&cache).args(["experiment", "run"]).arg(smoke_file()).arg("--out").arg(&root));
     assert!(out.contains("0 runs trained, 6 already done, 0 evaluations"), "{out}");
 }
 
@@ -91,8 +80,8 @@ fn the_same_file_gives_the_same_results() {
     let mut results = Vec::new();
     for out in ["a", "b"] {
         let root = dir.path().join(out);
-        run_ok(birdie(&cache).args(["experiment", "run"]).arg(&file).arg("--out").arg(&root));
-        run_ok(birdie(&cache).args(["experiment", "report"]).arg(&root));
+        run_ok(birdie_cached(&cache).args(["experiment", "run"]).arg(&file).arg("--out").arg(&root));
+        run_ok(birdie_cached(&cache).args(["experiment", "report"]).arg(&root));
         results.push(std::fs::read(root.join("results.json")).unwrap());
     }
     assert!(!results[0].is_empty());
@@ -101,13 +90,13 @@ fn the_same_file_gives_the_same_results() {
     // Changed evaluation settings run that evaluation again; changed training settings are refused, naming the run.
     let root = dir.path().join("a");
     std::fs::write(&file, TWO_RUNS.replace("max_tokens = 512", "max_tokens = 256")).unwrap();
-    let out = birdie(&cache).args(["experiment", "run"]).arg(&file).arg("--out").arg(&root).output().unwrap();
+    let out = birdie_cached(&cache).args(["experiment", "run"]).arg(&file).arg("--out").arg(&root).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && stdout.contains("0 runs trained, 2 already done, 2 evaluations"), "{stdout}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("eval ppl"), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("settings changed"));
     std::fs::write(&file, TWO_RUNS.replace("total_steps = 4", "total_steps = 6")).unwrap();
-    let out = birdie(&cache).args(["experiment", "run"]).arg(&file).arg("--out").arg(&root).output().unwrap();
+    let out = birdie_cached(&cache).args(["experiment", "run"]).arg(&file).arg("--out").arg(&root).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("birdie-s3-lr1e-3") && stderr.contains("total_steps = 6"), "{stderr}");
@@ -126,7 +115,8 @@ fn bad_experiment_files_are_refused_before_training() {
         let file = dir.path().join("bad.toml");
         std::fs::write(&file, bad).unwrap();
         let root = dir.path().join("bad");
-        let out = birdie(&cache).args(["experiment", "run"]).arg(&file).arg("--out").arg(&root).output().unwrap();
+        let out =
+            birdie_cached(&cache).args(["experiment", "run"]).arg(&file).arg("--out").arg(&root).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(err.contains(key) && err.contains("bad.toml"), "{key}: {err}");

@@ -1,6 +1,7 @@
 //! A 100 MB single-line file through `birdie data prepare` (its own test binary, so it runs alone).
 
-use assert_cmd::Command;
+mod common;
+use common::birdie;
 
 /// A 100 MB file that is one single line prepares whole — one document of at least one token per word — in under
 /// 2 GB of memory.
@@ -18,8 +19,7 @@ fn hundred_megabyte_single_line() {
     }
     std::fs::write(&path, &line).unwrap();
     drop(line);
-    let out = Command::cargo_bin("birdie")
-        .unwrap()
+    let out = birdie()
         .args(["data", "prepare", "--input"])
         .arg(&path)
         .arg("--out")

@@ -1,10 +1,7 @@
 //! `birdie model info` on every shipped model config, and its errors.
 
-use assert_cmd::Command;
-
-fn birdie() -> Command {
-    Command::cargo_bin("birdie").unwrap()
-}
+mod common;
+use common::birdie;
 
 #[test]
 fn every_shipped_model_config_resolves() {

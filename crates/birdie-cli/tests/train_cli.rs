@@ -1,7 +1,8 @@
 //! `birdie train` end to end on a very small Hawk: the bundled corpus is prepared into a fresh cache, every step is a
 //! line of metrics.jsonl, evaluation steps carry per-arm validation losses and the controller's mixture.
 
-use assert_cmd::Command;
+mod common;
+use common::birdie_in;
 
 const RUN: &str = r#"
 total_steps = 8
@@ -30,12 +31,6 @@ layers = 1
 iterations = 5
 "#;
 
-fn birdie(dir: &std::path::Path) -> Command {
-    let mut c = Command::cargo_bin("birdie").unwrap();
-    c.env("BIRDIE_CACHE_DIR", dir.join("cache"));
-    c
-}
-
 fn losses(path: &std::path::Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
@@ -46,7 +41,7 @@ fn a_small_run_writes_metrics_checkpoints_and_resumes_exactly() {
     let cfg = dir.path().join("run.toml");
     std::fs::write(&cfg, RUN).unwrap();
     let full = dir.path().join("full");
-    let out = birdie(dir.path()).args(["train", "--config"]).arg(&cfg).arg("--out").arg(&full).output().unwrap();
+    let out = birdie_in(dir.path()).args(["train", "--config"]).arg(&cfg).arg("--out").arg(&full).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("trained 8 steps"));
     let lines = losses(&full.join("metrics.jsonl"));
@@ -77,7 +72,7 @@ fn a_small_run_writes_metrics_checkpoints_and_resumes_exactly() {
 
     // Generation from the run directory (its latest checkpoint): greedy is deterministic.
     let gen = || {
-        let out = birdie(dir.path())
+        let out = birdie_in(dir.path())
             .args(["generate", "--prompt", "It was the best of times", "--max-tokens", "5", "--checkpoint"])
             .arg(&full)
             .output()
@@ -91,7 +86,7 @@ fn a_small_run_writes_metrics_checkpoints_and_resumes_exactly() {
 
     // Stop at step 4, resume to the end: every step's loss and every mixture equal the uninterrupted run's.
     let split = dir.path().join("split");
-    let out = birdie(dir.path())
+    let out = birdie_in(dir.path())
         .args(["train", "--steps", "4", "--config"])
         .arg(&cfg)
         .arg("--out")
@@ -99,7 +94,7 @@ fn a_small_run_writes_metrics_checkpoints_and_resumes_exactly() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = birdie(dir.path()).args(["train", "--resume", "--out"]).arg(&split).output().unwrap();
+    let out = birdie_in(dir.path()).args(["train", "--resume", "--out"]).arg(&split).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let resumed = losses(&split.join("metrics.jsonl"));
     assert_eq!(resumed.len(), 8);
@@ -109,10 +104,11 @@ fn a_small_run_writes_metrics_checkpoints_and_resumes_exactly() {
     }
 
     // --steps past total_steps is an error that says what --steps means.
-    let out = birdie(dir.path()).args(["train", "--steps", "9", "--config"]).arg(&cfg).output().unwrap();
+    let out = birdie_in(dir.path()).args(["train", "--steps", "9", "--config"]).arg(&cfg).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("total_steps = 8"));
-    let out = birdie(dir.path()).args(["train", "--resume", "--out"]).arg(dir.path().join("nothing")).output().unwrap();
+    let out =
+        birdie_in(dir.path()).args(["train", "--resume", "--out"]).arg(dir.path().join("nothing")).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--resume"));
 }
@@ -158,7 +154,7 @@ fn a_damaged_checkpoint_is_named_and_the_previous_one_is_used() {
     let cfg = dir.path().join("run.toml");
     std::fs::write(&cfg, format!("{RUN}\n[checkpoint]\nevery = 3\nkeep = 3\n")).unwrap();
     let out_dir = dir.path().join("out");
-    let out = birdie(dir.path()).args(["train", "--config"]).arg(&cfg).arg("--out").arg(&out_dir).output().unwrap();
+    let out = birdie_in(dir.path()).args(["train", "--config"]).arg(&cfg).arg("--out").arg(&out_dir).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let full = losses(&out_dir.join("metrics.jsonl"));
     let ckpt = |s: u64| out_dir.join(format!("checkpoints/step-{s:08}"));
@@ -168,7 +164,7 @@ fn a_damaged_checkpoint_is_named_and_the_previous_one_is_used() {
     let weights = ckpt(8).join("model.safetensors");
     let bytes = std::fs::read(&weights).unwrap();
     std::fs::write(&weights, &bytes[..bytes.len() / 2]).unwrap();
-    let out = birdie(dir.path()).args(["train", "--resume", "--out"]).arg(&out_dir).output().unwrap();
+    let out = birdie_in(dir.path()).args(["train", "--resume", "--out"]).arg(&out_dir).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("step-00000008/model.safetensors") && stderr.contains("step-00000006"), "{stderr}");
@@ -181,7 +177,7 @@ fn a_damaged_checkpoint_is_named_and_the_previous_one_is_used() {
     for s in [3, 6, 8] {
         std::fs::write(ckpt(s).join("trainer.json"), "{").unwrap();
     }
-    let out = birdie(dir.path()).args(["train", "--resume", "--out"]).arg(&out_dir).output().unwrap();
+    let out = birdie_in(dir.path()).args(["train", "--resume", "--out"]).arg(&out_dir).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no usable checkpoint") && stderr.contains("trainer.json"), "{stderr}");
@@ -189,7 +185,7 @@ fn a_damaged_checkpoint_is_named_and_the_previous_one_is_used() {
 
 /// `birdie train --config CFG --out DIR/o`.
 fn train_into_o(dir: &std::path::Path, cfg: &std::path::Path) -> std::process::Output {
-    birdie(dir).args(["train", "--config"]).arg(cfg).arg("--out").arg(dir.join("o")).output().unwrap()
+    birdie_in(dir).args(["train", "--config"]).arg(cfg).arg("--out").arg(dir.join("o")).output().unwrap()
 }
 
 #[test]
@@ -262,7 +258,7 @@ fn custom_objectives_are_copied_into_the_run_and_resume_and_eval_use_the_copy() 
     let cfg = RUN.replace("name = \"birdie\"", "name = \"custom\"\nobjectives = \"arms.toml\"");
     std::fs::write(dir.path().join("run.toml"), cfg).unwrap();
     // A relative objectives path, read from the working directory at the start.
-    let out = birdie(dir.path())
+    let out = birdie_in(dir.path())
         .current_dir(dir.path())
         .args(["train", "--steps", "4", "--config", "run.toml", "--out", "run"])
         .output()
@@ -274,12 +270,13 @@ fn custom_objectives_are_copied_into_the_run_and_resume_and_eval_use_the_copy() 
     assert_eq!(written["procedure"]["objectives"].as_str(), Some("objectives.toml"));
     // The original is gone: --resume (from the same directory) and evaluation (from another) read the run's copy.
     std::fs::remove_file(dir.path().join("arms.toml")).unwrap();
-    let out = birdie(dir.path()).current_dir(dir.path()).args(["train", "--resume", "--out", "run"]).output().unwrap();
+    let out =
+        birdie_in(dir.path()).current_dir(dir.path()).args(["train", "--resume", "--out", "run"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(losses(&run.join("metrics.jsonl")).len(), 8);
     let elsewhere = dir.path().join("elsewhere");
     std::fs::create_dir(&elsewhere).unwrap();
-    let out = birdie(dir.path())
+    let out = birdie_in(dir.path())
         .current_dir(&elsewhere)
         .args(["eval", "infill", "--n", "2", "--checkpoint"])
         .arg(&run)

@@ -14,6 +14,7 @@ pub mod model;
 pub mod ops;
 mod seeded;
 pub mod spec;
+pub mod test_values;
 pub mod toy;
 pub mod transformer;
 

@@ -14,11 +14,8 @@ fn tiny_hawk_overfits_a_fixed_batch() {
         });
         // Pseudo-random tokens and labels: a token recurs with different labels, so memorising the batch takes
         // the context (convolution and recurrence), not a per-token lookup.
-        let mut seed = 7u64;
-        let mut draw = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((seed >> 33) % v as u64) as i32
-        };
+        let mut g = birdie_models::test_values::Lcg(7);
+        let mut draw = || g.below(v) as i32;
         let tokens: Vec<i32> = (0..b * t).map(|_| draw()).collect();
         let mask: Vec<i32> = (0..b * t).map(|i| if i % t < 8 { 1 } else { 3 }).collect();
         let labels: Vec<i32> = mask.iter().map(|&m| if m == 3 { draw() } else { -100 }).collect();

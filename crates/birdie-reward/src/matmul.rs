@@ -43,7 +43,8 @@ pub fn matmul(
     }
     if (a_layout, b_layout) == (Layout::AsIs, Layout::Transposed) {
         // Products with a transposed weight matrix (the backward pass's dX = dY·Wᵀ): dot products of contiguous rows
-        // beat gemm's packing here (`controller simulate --bench`: update 3.0–3.4 s → 2.6–2.8 s).
+        // beat gemm's packing here. `controller simulate --bench`, 5 alternating runs each on 2 threads: update
+        // 960–1309 ms (median 1064) with them, 1156–1575 ms (median 1302) with gemm for these products too; docs/controller.md.
         return super::dot_rows::product_nt(c, a, b, m, k, n, accumulate);
     }
     // Strides (row, column) of op(a) and op(b).

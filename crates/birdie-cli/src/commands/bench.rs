@@ -23,22 +23,18 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
 }
 
 fn step(args: BenchStepArgs) -> anyhow::Result<()> {
-    use birdie_models::{Arch, ModelConfig, SequenceBatch};
+    use birdie_models::{ModelConfig, SequenceBatch};
     use burn::optim::{AdamWConfig, GradientsParams};
     use burn::prelude::*;
 
-    let arch: Arch = args.arch.parse().map_err(anyhow::Error::msg)?;
-    let spec = birdie_models::ModelSpec::preset(&args.arch, &args.preset, args.bidirectional);
+    let spec = birdie_models::ModelSpec::preset(args.arch.name(), args.preset.name(), args.bidirectional);
     let vocab = spec.vocab_size(load_tokenizer(None)?.vocab_size());
-    let cfg = ModelConfig::preset(arch, &args.preset, vocab, args.bidirectional, args.seq)?;
+    let cfg = ModelConfig::preset(args.arch.arch(), args.preset.name(), vocab, args.bidirectional, args.seq)?;
     let (b, t) = (args.batch, args.seq);
     let device = Device::flex().autodiff();
     // Two packed samples per row: a quarter prefix, the rest target.
-    let mut seed = 42u64;
-    let mut next = |m: usize| {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((seed >> 33) % m as u64) as i32
-    };
+    let mut g = birdie_models::test_values::Lcg(42);
+    let mut next = |m: usize| g.below(m) as i32;
     let half = t / 2;
     let seg: Vec<i32> = (0..b * t).map(|i| if i % t < half { 1 } else { 2 }).collect();
     let mask: Vec<i32> = (0..b * t).map(|i| if (i % t) % half.max(1) < half / 4 { 1 } else { 3 }).collect();
@@ -100,8 +96,8 @@ fn step(args: BenchStepArgs) -> anyhow::Result<()> {
     writeln!(
         out,
         "model: {} {} {}({:.2} M parameters), batch {b} × seq {t}, {} threads, final loss {last_loss:.3}",
-        args.arch,
-        args.preset,
+        args.arch.name(),
+        args.preset.name(),
         if args.bidirectional { "bidirectional " } else { "" },
         cfg.num_params() as f64 / 1e6,
         rayon::current_num_threads()

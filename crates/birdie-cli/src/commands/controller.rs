@@ -12,6 +12,7 @@ use birdie_train::reward_model;
 use birdie_train::RewardModelConfig;
 use serde::Deserialize;
 
+use crate::choices::ProcessChoice;
 use crate::cli::{ControllerCommand, SimulateArgs};
 
 pub fn run(command: ControllerCommand) -> anyhow::Result<()> {
@@ -65,10 +66,9 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     let tables = read_tables(args.config.as_deref())?;
     let kinds = birdie_kinds()?;
     anyhow::ensure!((0.0..=1.0).contains(&args.delay), "--delay {}: expected a share in [0, 1]", args.delay);
-    let mut process = match args.process.as_str() {
-        "birdie" => SimulatedProcess::birdie(&kinds),
-        "one-best" => SimulatedProcess::one_best_arm(&kinds, 3),
-        other => anyhow::bail!("--process {other}: expected birdie or one-best"),
+    let mut process = match args.process {
+        ProcessChoice::Birdie => SimulatedProcess::birdie(&kinds),
+        ProcessChoice::OneBest => SimulatedProcess::one_best_arm(&kinds, 3),
     };
     process.delay = args.delay;
     let k = kinds.len();

@@ -18,6 +18,7 @@ use birdie_eval::{dictqa, infill, mqar, phonebook, ppl, selective_copying, suite
 use birdie_models::ModelSpec;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::choices::ArchChoice;
 use crate::cli::{CompareArgs, EvalCommand, EvalCommon, MqarArgs};
 
 fn bar(task: &str) -> ProgressBar {
@@ -43,12 +44,7 @@ fn with_bar<T>(task: &str, f: impl FnOnce(&mut dyn FnMut(usize, usize)) -> T) ->
 }
 
 fn open(c: &EvalCommon) -> anyhow::Result<Evaluator> {
-    let style = match c.prompt_style.as_deref() {
-        None => None,
-        Some("prefix") => Some(PromptStyle::Prefix),
-        Some("causal") => Some(PromptStyle::Causal),
-        Some(s) => bail!("--prompt-style {s:?}: expected \"prefix\" or \"causal\""),
-    };
+    let style: Option<PromptStyle> = c.prompt_style.map(Into::into);
     Evaluator::open(&c.checkpoint, style).with_context(|| format!("opening {}", c.checkpoint.display()))
 }
 
@@ -81,7 +77,7 @@ pub fn run(command: EvalCommand) -> anyhow::Result<()> {
                 queries: a.queries,
                 book_tokens: a.book_tokens,
                 n: a.n,
-                format: a.format.parse().map_err(anyhow::Error::msg)?,
+                format: a.format.into(),
                 jrt: a.jrt,
                 digits: a.digits,
                 seed: a.common.seed,
@@ -170,9 +166,13 @@ fn mqar_command(a: MqarArgs, started: Instant) -> anyhow::Result<()> {
         let model = ModelSpec {
             d_model: Some(a.d_model),
             num_layers: Some(a.layers),
-            num_heads: if a.arch == "transformer" { Some(a.heads.unwrap_or((a.d_model / 32).max(1))) } else { None },
-            width: if a.arch == "hawk" || a.arch == "gated-ssm" { Some(a.d_model) } else { None },
-            ..ModelSpec::preset(&a.arch, "tiny", a.bidirectional)
+            num_heads: if a.arch == ArchChoice::Transformer {
+                Some(a.heads.unwrap_or((a.d_model / 32).max(1)))
+            } else {
+                None
+            },
+            width: if matches!(a.arch, ArchChoice::Hawk | ArchChoice::GatedSsm) { Some(a.d_model) } else { None },
+            ..ModelSpec::preset(a.arch.name(), "tiny", a.bidirectional)
         };
         let fit = FinetuneOptions { steps: a.steps, batch_size: a.batch, lr: a.lr, seed: a.seed };
         let o =

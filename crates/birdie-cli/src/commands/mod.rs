@@ -102,10 +102,8 @@ pub fn load_tokenizer(path: Option<&Path>) -> anyhow::Result<Tokenizer> {
 
 /// The parsed read options of `--format`, `--text-field`, `--txt-documents`.
 pub fn read_options(args: &InputArgs) -> anyhow::Result<(Option<birdie_data::Format>, birdie_data::ReadOptions)> {
-    let format = args.format.as_deref().map(str::parse).transpose().map_err(anyhow::Error::msg)?;
-    let read = birdie_data::ReadOptions {
-        text_field: args.text_field.clone(),
-        txt_documents: args.txt_documents.parse().map_err(anyhow::Error::msg)?,
-    };
+    let format = args.format.map(Into::into);
+    let read =
+        birdie_data::ReadOptions { text_field: args.text_field.clone(), txt_documents: args.txt_documents.into() };
     Ok((format, read))
 }

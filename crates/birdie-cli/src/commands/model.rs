@@ -30,7 +30,7 @@ pub fn read_model_spec(path: &Path) -> anyhow::Result<ModelSpec> {
 fn info(args: ModelInfoArgs) -> anyhow::Result<()> {
     let spec = match &args.config {
         Some(path) => read_model_spec(path)?,
-        None => ModelSpec::preset(&args.arch, &args.preset, args.bidirectional),
+        None => ModelSpec::preset(args.arch.name(), args.preset.name(), args.bidirectional),
     };
     let vocab = match args.vocab {
         Some(v) => v,

@@ -1,17 +1,14 @@
-//! The controller's learned reward model (design §3.4–3.5, decision A3), implementing
-//! [`birdie_core::controller::RewardModel`].
+//! The controller's reward models on burn, and [`build`], which picks the one a config asks for (design §3.4–3.5,
+//! decision A3).
 //!
-//! Input per history row: `[losses before the interval (K) | mixture used during it (K)]`; output: K predicted
-//! rewards in [−1, 1] (tanh), at every row, causally. Default architecture: the paper's — 4 Gated-SSM blocks of width
-//! 256 with separate RMSNorms for the loss half and the action half of each row; option: a small causal Transformer
-//! (the reference code's choice). Training after each evaluation: the whole history (up to the controller's
-//! `max_history` rows), MSE against the observed rewards, AdamW (weight decay 0.1), global gradient-norm clip 1.0,
-//! the cyclic learning rate of §3.5 (triangular between lr/1000 and lr over `iterations` steps, one full cycle per
-//! update, the phase carried across updates), 200 iterations.
-//!
-//! Scoring is exact and cheap: the history runs once; every candidate row is then one step from the carried state
-//! (the recurrent model's scan states; the Transformer's key/value cache), all candidates as one batch, read at the
-//! candidate row (B6).
+//! The default is `birdie-reward`'s [`ExplicitRewardModel`] (no framework). Here are the reference code's option, a
+//! small causal Transformer, and the burn Gated-SSM network the explicit one is tested against, both as
+//! [`BurnRewardModel`]: input rows `[losses before the interval (K) | mixture used during it (K)]`, K predicted rewards
+//! in [−1, 1] at every row, trained after each evaluation on the whole history exactly as the explicit model is
+//! (MSE on scaled targets over a seeded subset of the rows, AdamW, global-norm clip, the cyclic learning rate of design
+//! §3.5). Scoring runs the history once; every candidate row is then one step from the carried state (the recurrent
+//! model's scan states; the Transformer's key/value cache), all candidates as one batch, read at the candidate row
+//! (B6).
 
 mod gated_ssm;
 mod row_input;

@@ -5,17 +5,7 @@ use burn::prelude::*;
 
 use super::*;
 
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> f32 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((self.0 >> 40) as f32) / (1u64 << 24) as f32
-    }
-    fn vec(&mut self, n: usize, lo: f32, hi: f32) -> Vec<f32> {
-        (0..n).map(|_| lo + (hi - lo) * self.next()).collect()
-    }
-}
+use crate::test_values::Lcg;
 
 struct Case {
     bs: usize,
@@ -31,7 +21,7 @@ fn case(bs: usize, t: usize, d: usize, reset_p: f32, seed: u64) -> Case {
     let mut g = Lcg(seed);
     let a = g.vec(bs * t * d, 0.0, 1.0);
     let b = g.vec(bs * t * d, -1.0, 1.0);
-    let r = (0..bs * t).map(|i| if i % t == 0 || g.next() < reset_p { 1.0 } else { 0.0 }).collect();
+    let r = (0..bs * t).map(|i| if i % t == 0 || g.unit() < reset_p { 1.0 } else { 0.0 }).collect();
     let w = g.vec(bs * t * d, -1.0, 1.0);
     Case { bs, t, d, a, b, r, w }
 }

@@ -3,14 +3,13 @@
 use burn::prelude::*;
 
 use super::*;
+use crate::test_values::Lcg;
 
 fn rand(n: usize, seed: &mut u64) -> Vec<f32> {
-    (0..n)
-        .map(|_| {
-            *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            4.0 * ((*seed >> 40) as f32 / (1u64 << 24) as f32) - 2.0
-        })
-        .collect()
+    let mut g = Lcg(*seed);
+    let v = g.vec(n, -2.0, 2.0);
+    *seed = g.0;
+    v
 }
 
 fn run(fused: bool) -> Vec<Vec<f32>> {

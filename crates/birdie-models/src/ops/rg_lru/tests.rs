@@ -5,14 +5,13 @@
 use burn::prelude::*;
 
 use super::*;
+use crate::test_values::Lcg;
 
 fn rand(n: usize, lo: f32, hi: f32, seed: &mut u64) -> Vec<f32> {
-    (0..n)
-        .map(|_| {
-            *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            lo + (hi - lo) * ((*seed >> 40) as f32 / (1u64 << 24) as f32)
-        })
-        .collect()
+    let mut g = Lcg(*seed);
+    let v = g.vec(n, lo, hi);
+    *seed = g.0;
+    v
 }
 
 struct Case {

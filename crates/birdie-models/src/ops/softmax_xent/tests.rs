@@ -5,15 +5,10 @@ use std::sync::Arc;
 use burn::prelude::*;
 
 use super::*;
+use crate::test_values::Lcg;
 
 fn logits(n: usize, v: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed;
-    (0..n * v)
-        .map(|_| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 8.0
-        })
-        .collect()
+    Lcg(seed).vec(n * v, -4.0, 4.0)
 }
 
 fn run(z: &[f32], labels: &[i32], v: usize, fused: bool) -> (f32, Vec<f32>) {
