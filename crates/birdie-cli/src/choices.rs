@@ -47,9 +47,8 @@ pub enum SizePreset {
 
 impl SizePreset {
     /// `--preset`'s parser: a wrong name is refused with the models' own message, which lists the presets.
-    pub fn parse(s: &str) -> Result<SizePreset, String> {
-        <SizePreset as ValueEnum>::from_str(s, false)
-            .map_err(|_| birdie_models::ModelError::UnknownPreset(s.to_string()).to_string())
+    pub fn parse(s: &str) -> Result<SizePreset, birdie_models::ModelError> {
+        <SizePreset as ValueEnum>::from_str(s, false).map_err(|_| birdie_models::ModelError::UnknownPreset(s.into()))
     }
 
     /// The name config files use (`model.preset`).

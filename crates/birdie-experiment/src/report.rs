@@ -31,6 +31,8 @@ pub enum ReportError {
     Eval(#[from] birdie_eval::report::ReportFileError),
     #[error("{path}:{line}: {message}")]
     Metrics { path: PathBuf, line: usize, message: String },
+    #[error("{path}:{line}: not a JSON line: {source}")]
+    MetricsJson { path: PathBuf, line: usize, source: serde_json::Error },
     #[error("{path}: not a results file ({message})")]
     Results { path: PathBuf, message: String },
     #[error("{action} {path}: {source}")]

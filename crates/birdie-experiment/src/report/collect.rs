@@ -142,7 +142,11 @@ pub fn validation_curve(path: &Path) -> Result<Vec<(f64, f64)>, ReportError> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let bad = |message: String| ReportError::Metrics { path: path.to_path_buf(), line: i + 1, message };
-        let m: Value = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
+        let m: Value = serde_json::from_str(line).map_err(|source| ReportError::MetricsJson {
+            path: path.to_path_buf(),
+            line: i + 1,
+            source,
+        })?;
         let Some(eval) = m.get("eval") else { continue };
         let step = m["step"].as_f64().ok_or_else(|| bad("an evaluation without \"step\"".into()))?;
         let arms = eval["val_loss"].as_array().ok_or_else(|| bad("\"eval\" without a \"val_loss\" list".into()))?;
