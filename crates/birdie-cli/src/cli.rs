@@ -487,6 +487,28 @@ pub enum DataCommand {
     Prepare(PrepareArgs),
     /// Token and document counts per split, and vocabulary coverage, of a shard directory.
     Stats(StatsArgs),
+    /// Print the first packed batches the pipeline makes (what a trainer receives), one JSON object per line with
+    /// `input_ids`, `label_ids`, `segment_ids`, `attention_mask` and `position_ids`, each [batch][seq].
+    Batches(BatchesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BatchesArgs {
+    /// Objective mixture: a preset name (birdie, ul2, ul2-decoder, ntp, fixed-ratio) or a TOML file of [[arms]].
+    #[arg(long, default_value = "birdie")]
+    pub objectives: String,
+    /// Shard directory (default: the bundled corpus, prepared into the cache on first use).
+    #[arg(long)]
+    pub shards: Option<PathBuf>,
+    #[arg(long, default_value_t = 2048)]
+    pub seq: usize,
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Batches to print.
+    #[arg(long, default_value_t = 2)]
+    pub count: usize,
 }
 
 /// Where text comes from and how it is read.

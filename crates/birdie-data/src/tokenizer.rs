@@ -81,6 +81,11 @@ impl Tokenizer {
         Self::from_inner(inner)
     }
 
+    /// A Hugging Face `tokenizer.json` given as bytes; `origin` names it in errors.
+    pub fn from_json_bytes(bytes: &[u8], origin: &str) -> Result<Self, TokenizerError> {
+        Self::from_bytes(bytes, Path::new(origin))
+    }
+
     fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, TokenizerError> {
         let inner = tokenizers::Tokenizer::from_bytes(bytes)
             .map_err(|e| TokenizerError::Parse { path: path.to_path_buf(), reason: e.to_string() })?;

@@ -14,6 +14,7 @@ pub fn run(command: DataCommand) -> anyhow::Result<()> {
     match command {
         DataCommand::Prepare(args) => prepare_cmd(args),
         DataCommand::Stats(args) => stats_cmd(args),
+        DataCommand::Batches(args) => batches_cmd(args),
     }
 }
 
@@ -106,5 +107,42 @@ fn stats_cmd(args: StatsArgs) -> anyhow::Result<()> {
         index.source
     )
     .context("writing stats")?;
+    Ok(())
+}
+
+/// `birdie data batches`: the pipeline's first batches over the train split, as JSON lines.
+fn batches_cmd(args: crate::cli::BatchesArgs) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::sync::Arc;
+
+    let tok = super::load_tokenizer(None)?;
+    let arms = super::bench::load_arms(&args.objectives)?;
+    let dir = match &args.shards {
+        Some(d) => d.clone(),
+        None => super::bundled_shards(&tok)?,
+    };
+    let set = Arc::new(birdie_data::ShardSet::open_for(&dir, &tok)?);
+    let source = Arc::new(birdie_core::pipeline::ShardDocuments::new(set, birdie_data::Split::Train)?);
+    let cfg = birdie_core::PipelineConfig {
+        batch_size: args.batch,
+        seq_len: args.seq,
+        seed: args.seed,
+        workers: rayon::current_num_threads(),
+        ..birdie_core::PipelineConfig::default()
+    };
+    let mut p = birdie_core::Pipeline::start(cfg, arms, tok.specials().clone(), source, None)?;
+    let mut out = std::io::stdout().lock();
+    for _ in 0..args.count {
+        let b = p.next_batch()?;
+        let rows = |v: &[i32]| v.chunks(b.seq_len).map(<[i32]>::to_vec).collect::<Vec<_>>();
+        let line = serde_json::json!({
+            "input_ids": rows(&b.input_ids),
+            "label_ids": rows(&b.label_ids),
+            "segment_ids": rows(&b.segment_ids),
+            "attention_mask": rows(&b.attention_mask),
+            "position_ids": rows(&b.position_ids),
+        });
+        writeln!(out, "{line}")?;
+    }
     Ok(())
 }
