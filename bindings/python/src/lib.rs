@@ -116,66 +116,68 @@ impl Session {
         let settings = Settings::from_json(settings_json).map_err(err)?;
         settings.validate().map_err(err)?;
         let input = DocumentInput::from_args(train_texts, validation_texts, paths, shards).map_err(err)?;
-        py.allow_threads(move || thread_pool::install(move || -> PyResult<Session> {
-            let tokenizer = match &tokenizer_json {
-                Some(bytes) => Tokenizer::from_json_bytes(bytes, "the tokenizer given to birdie.Birdie"),
-                None => Tokenizer::bundled(),
-            }
-            .map_err(err)?;
-            let arms = settings.arms().map_err(err)?;
-            let names = birdie_core::arm::labels(&arms);
-            if let Some((name, need)) =
-                names.iter().zip(&arms).map(|(n, a)| (n, a.min_budget())).find(|(_, need)| *need > settings.seq_len)
-            {
-                return Err(err(format!(
-                    "sequence_length = {} is shorter than objective {name}'s minimum sample of {need} tokens",
-                    settings.seq_len
-                )));
-            }
-            let mut skipped = Vec::new();
-            let (train, validation) = input.load(&tokenizer, &mut skipped).map_err(err)?;
-            let specials = tokenizer.specials().clone();
-            let config: PipelineConfig = settings.pipeline_config();
-            let validation =
-                validation_batches(&arms, &specials, validation.as_ref(), settings.validation_rows, &config)
-                    .map_err(err)?;
-            let controller = if settings.controller {
-                let kinds: Vec<&str> = arms.iter().map(|a| a.spec.name()).collect();
-                let initial: Vec<f64> = arms.iter().map(|a| a.prob).collect();
-                let model = Box::new(birdie_reward::ExplicitRewardModel::new(
-                    settings.reward_model.clone(),
-                    kinds.len(),
-                    settings.seed,
-                ));
-                let c = Controller::new(
-                    settings.controller_settings(),
-                    settings.total_steps,
-                    &kinds,
-                    &initial,
-                    settings.seed,
-                    model,
-                )
+        py.allow_threads(move || {
+            thread_pool::install(move || -> PyResult<Session> {
+                let tokenizer = match &tokenizer_json {
+                    Some(bytes) => Tokenizer::from_json_bytes(bytes, "the tokenizer given to birdie.Birdie"),
+                    None => Tokenizer::bundled(),
+                }
                 .map_err(err)?;
-                Some(c)
-            } else {
-                None
-            };
-            let mut s = Session {
-                settings,
-                arms,
-                names,
-                specials,
-                tokenizer,
-                source: train,
-                pipeline: None,
-                validation,
-                controller,
-                pid: std::process::id(),
-                skipped,
-            };
-            s.start_pipeline(None)?;
-            Ok(s)
-        }))
+                let arms = settings.arms().map_err(err)?;
+                let names = birdie_core::arm::labels(&arms);
+                if let Some((name, need)) =
+                    names.iter().zip(&arms).map(|(n, a)| (n, a.min_budget())).find(|(_, need)| *need > settings.seq_len)
+                {
+                    return Err(err(format!(
+                        "sequence_length = {} is shorter than objective {name}'s minimum sample of {need} tokens",
+                        settings.seq_len
+                    )));
+                }
+                let mut skipped = Vec::new();
+                let (train, validation) = input.load(&tokenizer, &mut skipped).map_err(err)?;
+                let specials = tokenizer.specials().clone();
+                let config: PipelineConfig = settings.pipeline_config();
+                let validation =
+                    validation_batches(&arms, &specials, validation.as_ref(), settings.validation_rows, &config)
+                        .map_err(err)?;
+                let controller = if settings.controller {
+                    let kinds: Vec<&str> = arms.iter().map(|a| a.spec.name()).collect();
+                    let initial: Vec<f64> = arms.iter().map(|a| a.prob).collect();
+                    let model = Box::new(birdie_reward::ExplicitRewardModel::new(
+                        settings.reward_model.clone(),
+                        kinds.len(),
+                        settings.seed,
+                    ));
+                    let c = Controller::new(
+                        settings.controller_settings(),
+                        settings.total_steps,
+                        &kinds,
+                        &initial,
+                        settings.seed,
+                        model,
+                    )
+                    .map_err(err)?;
+                    Some(c)
+                } else {
+                    None
+                };
+                let mut s = Session {
+                    settings,
+                    arms,
+                    names,
+                    specials,
+                    tokenizer,
+                    source: train,
+                    pipeline: None,
+                    validation,
+                    controller,
+                    pid: std::process::id(),
+                    skipped,
+                };
+                s.start_pipeline(None)?;
+                Ok(s)
+            })
+        })
     }
 
     /// The objectives' names (one per arm, made unique by their parameters), in arm order.

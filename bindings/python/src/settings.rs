@@ -61,7 +61,6 @@ impl Settings {
         serde_json::from_value(value).map_err(|e| e.to_string())
     }
 
-
     /// Checks values; the keys named are the Python config's.
     pub fn validate(&self) -> Result<(), InvalidSetting> {
         check(self.batch_size > 0, "batch_size", self.batch_size, "at least 1")?;
