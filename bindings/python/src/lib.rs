@@ -308,6 +308,12 @@ impl Session {
         self.tokenizer.decode(&ids).map_err(err)
     }
 
+    /// birdie's special tokens the given tokenizer lacked and that were added to it.
+    #[getter]
+    fn added_special_tokens(&self) -> Vec<String> {
+        self.tokenizer.added_special_tokens().to_vec()
+    }
+
     /// Size of the tokenizer's vocabulary (special tokens included).
     #[getter]
     fn vocab_size(&self) -> usize {

@@ -72,3 +72,22 @@ def test_a_closed_birdie_refuses_batches(texts):
     b.close()
     with pytest.raises(birdie.BirdieError, match="closed"):
         b.get_next_training_sample()
+
+
+def test_a_tokenizer_without_birdies_special_tokens_gets_them_with_a_warning(tmp_path, texts):
+    words = sorted({w for t in texts for w in t.replace(".", " ").split()})
+    vocab = {"[UNK]": 0, **{w: i + 1 for i, w in enumerate(words)}}
+    spec = {
+        "version": "1.0", "truncation": None, "padding": None, "added_tokens": [], "normalizer": None,
+        "pre_tokenizer": {"type": "Whitespace"}, "post_processor": None, "decoder": None,
+        "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "[UNK]"},
+    }
+    path = tmp_path / "words.json"
+    import json
+
+    path.write_text(json.dumps(spec))
+    with pytest.warns(UserWarning, match="lacked .* special tokens") as w:
+        b = birdie.Birdie(small_config(texts, tokenizer=str(path)))
+    assert str(b.vocab_size) in str(w[0].message) and b.vocab_size > len(vocab)
+    assert b.get_next_training_sample()["input_ids"].max() < b.vocab_size
+    b.close()

@@ -50,3 +50,45 @@ def test_two_ranks_share_the_mixture_and_split_one_stream(texts):
                     one.log_validation_loss(name, 4.5 + 0.05 * len(name) - 0.02 * step, step)
             single.append(one.get_next_training_sample()["input_ids"].tolist())
     assert single[0::2][:4] == b0[:4] and single[1::2][:4] == b1[:4]
+
+
+def _torch_rank_main(rank, port, out):
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
+    try:
+        texts = make_texts()
+        # rank and world size come from torch.distributed, and so does the collective.
+        with birdie.Birdie(small_config(texts)) as b:
+            assert (b.rank, b.world_size) == (rank, 2)
+            mixtures = []
+            for step in range(STEPS):
+                if b.time_for_eval(step):
+                    for name, _ in b.measure_validation_losses():
+                        b.log_validation_loss(name, 4.0 + rank + 0.05 * len(name) - 0.02 * step, step)
+                    mixtures.append(b.get_current_action().tolist())
+                b.get_next_training_sample()
+            out.put((rank, mixtures))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_torch_distributed_ranks_share_the_mixture():
+    import pytest
+
+    pytest.importorskip("torch", reason="torch is not installed")
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_torch_rank_main, args=(r, port, out)) for r in range(2)]
+    for p in procs:
+        p.start()
+    results = dict(out.get(timeout=240) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    assert len(results[0]) >= 2 and results[0] == results[1]

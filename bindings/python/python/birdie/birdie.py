@@ -62,6 +62,14 @@ class Birdie:
         import json  # noqa: PLC0415
 
         self._native = Session(json.dumps(resolved.settings), resolved.tokenizer_json, **resolved.documents)
+        added = self._native.added_special_tokens
+        if added:
+            warnings.warn(
+                f"the tokenizer lacked {len(added)} of birdie's special tokens ({', '.join(added[:4])}"
+                f"{', …' if len(added) > 4 else ''}); they were added, and the vocabulary is now "
+                f"{self._native.vocab_size} entries: size the model's embedding by birdie.vocab_size",
+                stacklevel=2,
+            )
         for s in self._native.skipped:
             warnings.warn(f"birdie skipped {s}", stacklevel=2)
         self._names: List[str] = list(self._native.objective_names)
