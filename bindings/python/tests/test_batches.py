@@ -52,3 +52,31 @@ def test_python_batches_equal_the_rust_pipelines(tmp_path, texts):
             ours = b.get_next_training_sample()
             for k in birdie.BATCH_KEYS:
                 assert (np.asarray(rust[k], dtype=np.int32) == ours[k]).all(), k
+
+
+def test_a_tokenizers_tokenizer_object_is_used_as_given(texts):
+    tokenizers = pytest.importorskip("tokenizers", reason="the tokenizers package is not installed")
+    bundled = os.path.join(os.path.dirname(__file__), "..", "..", "..", "data", "tokenizer.json")
+    tok = tokenizers.Tokenizer.from_file(bundled)
+    with birdie.Birdie(small_config(texts)) as default, birdie.Birdie(small_config(texts, tokenizer=tok)) as given:
+        assert default.vocab_size == given.vocab_size
+        for _ in range(3):
+            a, b = default.get_next_training_sample(), given.get_next_training_sample()
+            assert all((a[k] == b[k]).all() for k in birdie.BATCH_KEYS)
+
+
+def test_files_are_read_in_rust_and_bad_records_are_reported(tmp_path, texts):
+    from pathlib import Path
+
+    lines = "".join(json.dumps({"text": t}) + "\n" for t in texts[:60])
+    (tmp_path / "a.jsonl").write_text(lines + json.dumps({"text": "  "}) + "\n")
+    (tmp_path / "b.txt").write_text("\n\n".join(texts[60:]))
+    files = [Path(tmp_path / "a.jsonl"), Path(tmp_path / "b.txt")]
+    with pytest.warns(UserWarning, match=r"skipped .*a.jsonl:61: empty text"):
+        b = birdie.Birdie(small_config(texts, ds=files))
+    assert b.get_next_training_sample()["input_ids"].shape == (2, 128)
+    b.close()
+    # A record without the text field is an error naming the file, the line and the fields found.
+    (tmp_path / "c.jsonl").write_text(lines + '{"title": "no text here"}\n')
+    with pytest.raises(birdie.BirdieError, match=r"c.jsonl:61: no field \"text\" \(fields found: title\)"):
+        birdie.Birdie(small_config(texts, ds={"paths": [str(tmp_path / "c.jsonl")]}))
