@@ -91,3 +91,10 @@ def test_a_tokenizer_without_birdies_special_tokens_gets_them_with_a_warning(tmp
     assert str(b.vocab_size) in str(w[0].message) and b.vocab_size > len(vocab)
     assert b.get_next_training_sample()["input_ids"].max() < b.vocab_size
     b.close()
+
+
+def test_several_ranks_without_a_collective_say_how_to_get_one(texts):
+    with pytest.raises(birdie.BirdieError, match="pipe_collectives"):
+        birdie.Birdie(small_config(texts, rank=0, world_size=2))
+    with pytest.raises(birdie.BirdieError, match="rank"):
+        birdie.Birdie(small_config(texts, rank=2, world_size=2, collective=birdie.distributed.LocalCollective(2, 2)))

@@ -4,6 +4,7 @@ linked); see ``Birdie`` and the package README."""
 
 from ._native import BirdieError, __version__
 from .birdie import BATCH_KEYS, Birdie, BirdieIterable, to_torch
+from . import distributed
 from .config import KNOWN_KEYS, PRESETS
 
-__all__ = ["Birdie", "BirdieIterable", "BirdieError", "BATCH_KEYS", "KNOWN_KEYS", "PRESETS", "to_torch", "__version__"]
+__all__ = ["Birdie", "BirdieIterable", "BirdieError", "distributed", "BATCH_KEYS", "KNOWN_KEYS", "PRESETS", "to_torch", "__version__"]

@@ -212,12 +212,7 @@ class BirdieIterable(_iterable_base()):  # type: ignore[misc]
         cfg.update(rank=rank * workers + worker, world_size=world * workers, controller=False)
         from .distributed import LocalCollective  # noqa: PLC0415
 
-        class _Alone(LocalCollective):
-            pass
-
-        alone = _Alone()
-        alone.rank, alone.world_size = cfg["rank"], cfg["world_size"]
-        cfg["collective"] = alone
+        cfg["collective"] = LocalCollective(cfg["rank"], cfg["world_size"])
         with Birdie(cfg) as b:
             n = 0
             while self._num_batches is None or n < self._num_batches:

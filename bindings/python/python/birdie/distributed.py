@@ -14,10 +14,12 @@ from typing import List, Optional, Sequence
 
 
 class LocalCollective:
-    """One process: reductions are the identity."""
+    """No communication: reductions are the identity. ``rank`` and ``world_size`` say which share of the batch stream
+    the process takes (a DataLoader worker's, in ``BirdieIterable``)."""
 
-    rank = 0
-    world_size = 1
+    def __init__(self, rank: int = 0, world_size: int = 1) -> None:
+        self.rank = rank
+        self.world_size = world_size
 
     def all_reduce_mean(self, values: Sequence[float]) -> List[float]:
         return [float(v) for v in values]
@@ -113,7 +115,9 @@ def default_collective(rank: int, world_size: int):
             return TorchCollective()
     except ImportError:
         pass
-    raise RuntimeError(
+    from ._native import BirdieError  # noqa: PLC0415
+
+    raise BirdieError(
         f"world_size = {world_size} needs a collective: initialise torch.distributed, or pass "
         "config['collective'] (for example one of birdie.distributed.pipe_collectives(world_size))"
     )
