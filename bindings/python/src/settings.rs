@@ -105,7 +105,8 @@ impl Settings {
 
     /// The pipeline's shape.
     pub fn pipeline_config(&self) -> PipelineConfig {
-        let workers = if self.workers == 0 { rayon::current_num_threads() } else { self.workers };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = if self.workers == 0 { cores } else { self.workers };
         PipelineConfig {
             batch_size: self.batch_size,
             seq_len: self.seq_len,

@@ -462,11 +462,13 @@ pub struct BenchScanArgs {
     pub reps: usize,
 }
 
+/// A data pipeline over a shard directory's train split: objectives, data, batch shape and seed.
 #[derive(Debug, Args)]
-pub struct BenchPipelineArgs {
-    /// Objective mixture: a preset name (birdie, ul2, ul2-decoder, ntp, fixed-ratio) or a TOML file of [[arms]].
-    #[arg(long, default_value = "birdie")]
-    pub config: String,
+pub struct PipelineArgs {
+    /// Objective mixture: a preset name (birdie, ul2, ul2-decoder, ntp, fixed-ratio) or a TOML file of [[arms]]
+    /// (`--config` is an alias).
+    #[arg(long, alias = "config", default_value = "birdie")]
+    pub objectives: String,
     /// Shard directory (default: the bundled corpus, prepared into the cache on first use).
     #[arg(long)]
     pub shards: Option<PathBuf>,
@@ -474,11 +476,17 @@ pub struct BenchPipelineArgs {
     pub seq: usize,
     #[arg(long, default_value_t = 8)]
     pub batch: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPipelineArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
     /// Measurement time after a short warm-up.
     #[arg(long, default_value_t = 10.0)]
     pub seconds: f64,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -494,18 +502,8 @@ pub enum DataCommand {
 
 #[derive(Debug, Args)]
 pub struct BatchesArgs {
-    /// Objective mixture: a preset name (birdie, ul2, ul2-decoder, ntp, fixed-ratio) or a TOML file of [[arms]].
-    #[arg(long, default_value = "birdie")]
-    pub objectives: String,
-    /// Shard directory (default: the bundled corpus, prepared into the cache on first use).
-    #[arg(long)]
-    pub shards: Option<PathBuf>,
-    #[arg(long, default_value_t = 2048)]
-    pub seq: usize,
-    #[arg(long, default_value_t = 8)]
-    pub batch: usize,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
     /// Batches to print.
     #[arg(long, default_value_t = 2)]
     pub count: usize,

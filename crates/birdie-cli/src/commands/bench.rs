@@ -12,7 +12,7 @@ use birdie_core::{Arm, Pipeline, PipelineConfig};
 use birdie_data::{ShardSet, Split};
 
 use super::{bundled_shards, load_tokenizer};
-use crate::cli::{BenchCommand, BenchPipelineArgs, BenchScanArgs, BenchStepArgs};
+use crate::cli::{BenchCommand, BenchPipelineArgs, BenchScanArgs, BenchStepArgs, PipelineArgs};
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
@@ -169,25 +169,31 @@ pub fn load_arms(config: &str) -> anyhow::Result<Vec<Arm>> {
     Ok(arms_from_toml(&text, config)?)
 }
 
-fn pipeline(args: BenchPipelineArgs) -> anyhow::Result<()> {
+/// The pipeline `args` describe, over the train split, with the bundled tokenizer and every core as a worker.
+pub fn start_pipeline(args: &PipelineArgs) -> anyhow::Result<Pipeline> {
     let tok = load_tokenizer(None)?;
-    let arms = load_arms(&args.config)?;
+    let arms = load_arms(&args.objectives)?;
     let dir = match &args.shards {
         Some(d) => d.clone(),
         None => bundled_shards(&tok)?,
     };
     let set = Arc::new(ShardSet::open_for(&dir, &tok)?);
     let source = Arc::new(ShardDocuments::new(set, Split::Train)?);
-    let workers = rayon::current_num_threads();
     let cfg = PipelineConfig {
         batch_size: args.batch,
         seq_len: args.seq,
         seed: args.seed,
-        workers,
+        workers: rayon::current_num_threads(),
         ..PipelineConfig::default()
     };
-    let names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
-    let mut p = Pipeline::start(cfg, arms, tok.specials().clone(), source, None)?;
+    Ok(Pipeline::start(cfg, arms, tok.specials().clone(), source, None)?)
+}
+
+fn pipeline(bench: BenchPipelineArgs) -> anyhow::Result<()> {
+    let args = &bench.pipeline;
+    let workers = rayon::current_num_threads();
+    let mut p = start_pipeline(args)?;
+    let names: Vec<String> = p.arms().iter().map(|a| a.name.clone()).collect();
     // Warm-up: fill the prefetch queue and page in the shards.
     let warm = Instant::now();
     while warm.elapsed() < Duration::from_millis(500) {
@@ -196,7 +202,7 @@ fn pipeline(args: BenchPipelineArgs) -> anyhow::Result<()> {
     let before: Vec<ArmStats> = p.state().stats.clone();
     let start = Instant::now();
     let (mut batches, mut filled, mut samples, mut slots) = (0u64, 0u64, 0u64, 0u64);
-    while start.elapsed().as_secs_f64() < args.seconds {
+    while start.elapsed().as_secs_f64() < bench.seconds {
         let b = p.next_batch()?;
         batches += 1;
         filled += b.filled() as u64;

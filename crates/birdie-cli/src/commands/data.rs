@@ -113,24 +113,8 @@ fn stats_cmd(args: StatsArgs) -> anyhow::Result<()> {
 /// `birdie data batches`: the pipeline's first batches over the train split, as JSON lines.
 fn batches_cmd(args: crate::cli::BatchesArgs) -> anyhow::Result<()> {
     use std::io::Write as _;
-    use std::sync::Arc;
 
-    let tok = super::load_tokenizer(None)?;
-    let arms = super::bench::load_arms(&args.objectives)?;
-    let dir = match &args.shards {
-        Some(d) => d.clone(),
-        None => super::bundled_shards(&tok)?,
-    };
-    let set = Arc::new(birdie_data::ShardSet::open_for(&dir, &tok)?);
-    let source = Arc::new(birdie_core::pipeline::ShardDocuments::new(set, birdie_data::Split::Train)?);
-    let cfg = birdie_core::PipelineConfig {
-        batch_size: args.batch,
-        seq_len: args.seq,
-        seed: args.seed,
-        workers: rayon::current_num_threads(),
-        ..birdie_core::PipelineConfig::default()
-    };
-    let mut p = birdie_core::Pipeline::start(cfg, arms, tok.specials().clone(), source, None)?;
+    let mut p = super::bench::start_pipeline(&args.pipeline)?;
     let mut out = std::io::stdout().lock();
     for _ in 0..args.count {
         let b = p.next_batch()?;

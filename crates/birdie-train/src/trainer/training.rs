@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use birdie_core::controller::EvalSchedule;
 use birdie_core::pipeline::{validation_batches, ShardDocuments};
 use birdie_core::{Controller, PackedBatch, Pipeline, PipelineConfig};
 use birdie_data::{ShardSet, Split};
@@ -31,6 +32,8 @@ pub struct Training {
     pub pipeline: Pipeline,
     /// Per-arm validation batches, fixed for the run.
     pub validation: Vec<PackedBatch>,
+    /// The evaluation steps (with or without a controller).
+    schedule: EvalSchedule,
     /// Steps completed.
     pub completed: u64,
     /// Tokens (input positions) trained on.
@@ -97,6 +100,7 @@ impl Training {
         if let (0, Some(c)) = (completed, &controller) {
             pipeline.set_mixture(c.mixture())?;
         }
+        let schedule = config.controller.schedule(config.total_steps);
         Ok(Training {
             config,
             model_config,
@@ -106,6 +110,7 @@ impl Training {
             controller,
             pipeline,
             validation,
+            schedule,
             completed,
             tokens,
             bad_steps: 0,
@@ -151,7 +156,7 @@ impl Training {
         self.completed = step + 1;
         let secs = start.elapsed().as_secs_f64();
         let done = self.completed;
-        let eval = if cfg.controller.schedule(cfg.total_steps).is_eval_step(done) || done == cfg.total_steps {
+        let eval = if self.schedule.is_eval_step(done) || done == cfg.total_steps {
             Some(evaluation::evaluate(self)?)
         } else {
             None
