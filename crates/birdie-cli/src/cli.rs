@@ -2,11 +2,28 @@
 
 use std::path::PathBuf;
 
+use birdie_models::{DeviceChoice, DeviceError};
 use clap::{Args, Parser, Subcommand};
 
 use crate::choices::{
     ArchChoice, FormatChoice, PhonebookFormatChoice, ProcessChoice, PromptStyleChoice, SizePreset, TxtDocumentsChoice,
 };
+
+/// `--device`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct DeviceArg {
+    /// cpu (the default), cuda, cuda:N or wgpu; GPU devices need birdie built with `--features cuda` or
+    /// `--features wgpu` (README, "Training on a GPU").
+    #[arg(long = "device", value_name = "DEVICE")]
+    pub choice: Option<DeviceChoice>,
+}
+
+impl DeviceArg {
+    /// The chosen device (the CPU without `--device`), or why this binary cannot use it.
+    pub fn device(&self) -> Result<burn::prelude::Device, DeviceError> {
+        self.choice.unwrap_or_default().device()
+    }
+}
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 success, 2 error (bad input, bad configuration, I/O failure).
@@ -81,6 +98,9 @@ pub struct ExperimentRunArgs {
     /// Experiment directory (default: DIR_OF_FILE/NAME, e.g. experiments/smoke for experiments/smoke.toml).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    // --device
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 #[derive(Debug, Args)]
@@ -124,6 +144,9 @@ pub struct EvalCommon {
     /// `causal` (teacher-forced after start-of-generation; default for next-token runs).
     #[arg(long, value_enum)]
     pub prompt_style: Option<PromptStyleChoice>,
+    // --device
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 #[derive(Debug, Args)]
@@ -204,6 +227,9 @@ pub struct MqarArgs {
     pub lr: f64,
     #[arg(long, default_value_t = 32)]
     pub batch: usize,
+    // --device
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 #[derive(Debug, Args)]
@@ -284,6 +310,9 @@ pub struct TrainArgs {
     /// Continue from the latest checkpoint under --out, with the run's own config.toml.
     #[arg(long)]
     pub resume: bool,
+    // --device
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 #[derive(Debug, Args)]
@@ -309,6 +338,9 @@ pub struct GenerateArgs {
     pub top_k: usize,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    // --device
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -447,6 +479,9 @@ pub struct BenchStepArgs {
     /// Timed steps (after 2 warm-up steps); the median is reported.
     #[arg(long, default_value_t = 10)]
     pub steps: usize,
+    // --device
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 #[derive(Debug, Args)]
@@ -460,6 +495,9 @@ pub struct BenchScanArgs {
     /// Timed repetitions (the median is reported).
     #[arg(long, default_value_t = 10)]
     pub reps: usize,
+    // --device
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 /// A data pipeline over a shard directory's train split: objectives, data, batch shape and seed.

@@ -285,3 +285,44 @@ fn custom_objectives_are_copied_into_the_run_and_resume_and_eval_use_the_copy() 
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(run.join("eval/infill.json").exists());
 }
+
+/// A run trained on the wgpu device (Mesa's software driver on a machine without a GPU) resumes on the CPU: its
+/// first steps' losses agree with the CPU's to 1e-3, and the steps after the resume continue the CPU run's losses
+/// within 1e-3. Skipped, saying why, where there is no wgpu adapter (unless BIRDIE_REQUIRE_GPU=1).
+#[cfg(feature = "wgpu")]
+#[test]
+fn a_run_trained_on_the_gpu_resumes_on_the_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("run.toml");
+    std::fs::write(&cfg, RUN).unwrap();
+    let (cpu, gpu) = (dir.path().join("cpu"), dir.path().join("gpu"));
+    let train = |out: &std::path::Path, extra: &[&str]| {
+        birdie_in(dir.path()).args(["train", "--config"]).arg(&cfg).arg("--out").arg(out).args(extra).output().unwrap()
+    };
+    let on_gpu = birdie_in(dir.path())
+        .args(["train", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&gpu)
+        .args(["--device", "wgpu", "--steps", "5"])
+        .env("CUBECL_AUTOTUNE_LEVEL", "minimal") // kernel choice only; minutes on a software driver
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&on_gpu.stderr);
+    if stderr.contains("could not start") && std::env::var("BIRDIE_REQUIRE_GPU").map_or(true, |v| v != "1") {
+        eprintln!("skipped: {stderr}");
+        return;
+    }
+    assert!(on_gpu.status.success(), "{stderr}");
+    let resumed = birdie_in(dir.path()).args(["train", "--resume", "--device", "cpu", "--out"]).arg(&gpu).output();
+    let resumed = resumed.unwrap();
+    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    let out = train(&cpu, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (want, got) = (losses(&cpu.join("metrics.jsonl")), losses(&gpu.join("metrics.jsonl")));
+    assert_eq!(got.len(), 8);
+    for (a, b) in got.iter().zip(&want) {
+        let (a, b) = (a["train_loss"].as_f64().unwrap(), b["train_loss"].as_f64().unwrap());
+        assert!((a - b).abs() <= 1e-3, "step losses: wgpu then cpu {a} vs cpu {b}");
+    }
+}

@@ -39,11 +39,11 @@ pub fn default_style(arms: &[Arm]) -> (PromptStyle, Paradigm) {
 }
 
 impl Evaluator {
-    /// Opens a run directory (its newest checkpoint) or a checkpoint directory.
-    pub fn open(path: &Path, style: Option<PromptStyle>) -> Result<Self, EvalError> {
+    /// Opens a run directory (its newest checkpoint) or a checkpoint directory onto `device` (the CPU is
+    /// `Device::flex()`); a checkpoint written on one device loads on any other.
+    pub fn open(path: &Path, style: Option<PromptStyle>, device: &Device) -> Result<Self, EvalError> {
         // Loaded for training (fine-tuning needs gradients); evaluation reads the model without them.
-        let device = Device::flex().autodiff();
-        let t = TrainedModel::open(path, &device)?;
+        let t = TrainedModel::open(path, &device.clone().autodiff())?;
         let arms = birdie_run::procedure_arms(&t.config)?;
         let vocab = t.config.model.vocab_size(t.tokenizer.vocab_size());
         let mut ev =
@@ -59,7 +59,8 @@ impl Evaluator {
         Ok(ev)
     }
 
-    /// An evaluator over `model`, with the prompt style [`default_style`] picks for `arms`.
+    /// An evaluator over `model` (evaluated on the device it lives on), with the prompt style [`default_style`]
+    /// picks for `arms`.
     pub fn new(
         model: Model,
         tokenizer: Tokenizer,
@@ -75,7 +76,7 @@ impl Evaluator {
             vocab,
             sp.start_of_generation,
             vec![sp.end_of_document, sp.pad],
-            Device::flex(),
+            model_device(&model),
         )
         .with_style(style, Some(sp.paradigm(paradigm)));
         Evaluator { lm, tokenizer, checkpoint: checkpoint.into(), seq_len, arms, model, config: None }
@@ -109,4 +110,10 @@ impl Evaluator {
         let out = self.lm.generate(&ids, false, max_new)?;
         self.decode(&out)
     }
+}
+
+/// The device `model`'s parameters live on, without autodiff (evaluation needs no gradients).
+pub(crate) fn model_device(model: &Model) -> Device {
+    use burn::module::Module;
+    model.devices().into_iter().next().unwrap_or_else(Device::flex).without_autodiff()
 }

@@ -11,7 +11,6 @@ use birdie_run::config::{warmup_cosine, OptimizerConfig};
 use birdie_run::optimizer::adamw;
 use birdie_run::sequence_batch;
 use burn::optim::GradientsParams;
-use burn::prelude::*;
 
 use crate::evaluator::Evaluator;
 use crate::lm::{EvalModel, TargetSample};
@@ -67,7 +66,7 @@ fn training_batch(lm: &EvalModel, samples: &[TargetSample], conv_width: usize) -
             }
         }
     }
-    sequence_batch(&packed, conv_width, lm.vocab, &Device::flex().autodiff())
+    sequence_batch(&packed, conv_width, lm.vocab, &lm.device.clone().autodiff())
 }
 
 /// Trains `model` (on an autodiff device) on samples from `draw` (seeded per step from (`opts.seed`, `stream`, step)); returns the model and

@@ -44,4 +44,6 @@ pub enum EvalError {
     Tokenizer(#[from] birdie_data::TokenizerError),
     #[error(transparent)]
     Open(#[from] birdie_run::OpenError),
+    #[error(transparent)]
+    Device(#[from] birdie_models::DeviceError),
 }

@@ -111,6 +111,8 @@ pub struct MqarTrain {
     pub model: ModelSpec,
     pub vocab_size: usize,
     pub fit: FinetuneOptions,
+    /// Where the model trains and is evaluated (`Device::flex()` is the CPU).
+    pub device: Device,
 }
 
 impl Default for MqarOptions {
@@ -207,11 +209,11 @@ pub fn run_train(o: &MqarOptions, progress: Progress) -> Result<(EvalReport, Vec
     let t = o.train.as_ref().ok_or_else(|| EvalError::Option("run_train needs MqarOptions::train".into()))?;
     let vocab = MqarVocab { lo: 1, hi: t.vocab_size as u32 };
     o.validate(vocab)?;
-    let device = Device::flex().autodiff();
+    let device = t.device.clone().autodiff();
     let max_len = o.settings.iter().map(|s| s.0).max().unwrap_or(64) + 2;
     let model: Model = t.model.resolve(t.vocab_size, max_len)?.init_seeded(&device, o.seed);
     // Token 0 is the start-of-generation token; there is no paradigm token and no tokenizer.
-    let lm = EvalModel::new(model.clone(), t.vocab_size, 0, Vec::new(), Device::flex());
+    let lm = EvalModel::new(model.clone(), t.vocab_size, 0, Vec::new(), t.device.clone());
     let settings = o.settings.clone();
     let mut draw = |rng: &mut SampleRng| -> Result<TargetSample, EvalError> {
         let (l, kv) = settings[rng.random_range(0..settings.len())];
@@ -219,7 +221,7 @@ pub fn run_train(o: &MqarOptions, progress: Progress) -> Result<(EvalReport, Vec
     };
     let fit_opts = FinetuneOptions { seed: o.seed, ..t.fit.clone() };
     let (model, losses) = fit(&lm, model, &fit_opts, STREAM_TRAIN, &mut draw, progress)?;
-    let lm = EvalModel::new(model, t.vocab_size, 0, Vec::new(), Device::flex());
+    let lm = EvalModel::new(model, t.vocab_size, 0, Vec::new(), t.device.clone());
     let m = &t.model;
     let name = format!(
         "mqar --train {}{} d_model={} layers={}",

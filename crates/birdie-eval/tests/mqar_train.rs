@@ -10,6 +10,7 @@
 use birdie_eval::finetune::FinetuneOptions;
 use birdie_eval::mqar::{run_train, MqarOptions, MqarTrain};
 use birdie_models::ModelSpec;
+use burn::prelude::Device;
 
 #[test]
 #[ignore = "trains a model for minutes; run with --ignored"]
@@ -25,7 +26,7 @@ fn a_small_transformer_learns_mqar() {
         settings: vec![(64, 4)],
         n: 100,
         seed: 0,
-        train: Some(MqarTrain { model, vocab_size: 256, fit }),
+        train: Some(MqarTrain { model, vocab_size: 256, fit, device: Device::flex() }),
     };
     let (report, losses) = run_train(&o, &mut |_, _| {}).unwrap();
     let acc = report.results.iter().find(|m| m.setting == "all").unwrap().value;

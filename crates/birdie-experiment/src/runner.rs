@@ -23,6 +23,7 @@ use birdie_eval::ppl::PplOptions;
 use birdie_eval::report::EvalReport;
 use birdie_eval::selective_copying::SelectiveCopyingOptions;
 use birdie_eval::{dictqa, infill, mqar, phonebook, ppl, selective_copying, EvalError, Evaluator};
+use birdie_models::DeviceChoice;
 use birdie_run::{checkpoint, TrainConfig};
 use birdie_train::{train, TrainRun};
 
@@ -68,6 +69,8 @@ pub enum Event<'a> {
 pub struct RunData {
     pub tokenizer: Tokenizer,
     pub shards: PathBuf,
+    /// Where every run trains and is evaluated (`--device`; the experiment file's `[set] run.device` otherwise).
+    pub device: Option<DeviceChoice>,
 }
 
 /// What a call did.
@@ -112,7 +115,7 @@ pub fn run_experiment(
     for run in &sweep {
         index += 1;
         train_run(exp, root, run, data, (index, total), &interrupt, &mut clock, &mut summary, on_event)?;
-        evaluate_run(root, run, &ppl_only, &mut summary, on_event)?;
+        evaluate_run(root, run, data, &ppl_only, &mut summary, on_event)?;
     }
     let lrs = chosen_lrs(exp, root).map_err(RunError::LrChoice)?;
     for run in comparison_runs(exp, &lrs) {
@@ -121,7 +124,7 @@ pub fn run_experiment(
             index += 1;
             train_run(exp, root, &run, data, (index, total), &interrupt, &mut clock, &mut summary, on_event)?;
         }
-        evaluate_run(root, &run, &exp.evals, &mut summary, on_event)?;
+        evaluate_run(root, &run, data, &exp.evals, &mut summary, on_event)?;
     }
     summary.lrs = lrs;
     Ok(summary)
@@ -162,9 +165,12 @@ fn train_run(
     summary: &mut RunSummary,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<(), RunError> {
-    let config = exp
+    let mut config = exp
         .config(run.variant, run.seed, run.lr)
         .map_err(|source| RunError::Config { run: run.name.clone(), source: Box::new(source) })?;
+    if let Some(device) = data.device {
+        config.run.device = device;
+    }
     let dir = run.dir(root);
     if let Some(differs) = trained_with_other_settings(&dir, &config) {
         return Err(RunError::OtherSettings {
@@ -223,6 +229,7 @@ fn trained_with_other_settings(dir: &Path, config: &TrainConfig) -> Option<Strin
     let without_paths = |c: &TrainConfig| {
         let mut c = c.clone();
         (c.data.tokenizer, c.data.shards, c.procedure.objectives) = (String::new(), String::new(), None);
+        c.run = Default::default(); // where a run computes is not what it learns
         c.to_toml()
     };
     let (was, now) = (without_paths(&recorded), without_paths(config));
@@ -235,6 +242,7 @@ fn trained_with_other_settings(dir: &Path, config: &TrainConfig) -> Option<Strin
 fn evaluate_run(
     root: &Path,
     run: &RunSpec,
+    data: &RunData,
     evals: &[EvalSpec],
     summary: &mut RunSummary,
     on_event: &mut dyn FnMut(Event<'_>),
@@ -257,7 +265,12 @@ fn evaluate_run(
             continue;
         }
         if ev.is_none() {
-            ev = Some(Evaluator::open(&dir, None).map_err(fail)?);
+            let device = match data.device {
+                Some(d) => d,
+                None => TrainConfig::load_run(&dir).map(|c| c.run.device).unwrap_or_default(),
+            };
+            let device = device.device().map_err(|e| fail(EvalError::Device(e)))?;
+            ev = Some(Evaluator::open(&dir, None, &device).map_err(fail)?);
         }
         let ev = ev.as_mut().expect("opened above");
         let started = Instant::now();

@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod decode;
+pub mod device;
 mod embedding;
 pub mod gated_ssm;
 pub mod hawk;
@@ -20,6 +21,7 @@ pub mod transformer;
 
 pub use batch::SequenceBatch;
 pub use decode::{DecodeState, LayerState};
+pub use device::{DeviceChoice, DeviceError};
 pub use gated_ssm::{GatedSsm, GatedSsmConfig};
 pub use hawk::{Hawk, HawkConfig};
 pub use model::{Arch, Model, ModelConfig, ModelError};

@@ -189,8 +189,27 @@ impl ModelConfig {
     }
 
     /// Parameters drawn from `seed` (see [`crate::seeded`]): the same seed gives the same model in any thread.
+    /// The model with parameters drawn from `seed`. They are drawn on the CPU whatever `device` is (each backend has
+    /// its own generator), then moved: a seed gives the same model on every device. burn initialises parameters
+    /// lazily, at their first use; every one is drawn here, inside the seeded section.
     pub fn init_seeded(&self, device: &Device, seed: u64) -> Model {
-        crate::seeded(device, seed, || self.init(device))
+        struct Draw;
+        impl burn::module::ModuleVisitor for Draw {
+            fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+                let _ = param.val();
+            }
+        }
+        let cpu = if device.is_autodiff() { Device::flex().autodiff() } else { Device::flex() };
+        let model = crate::seeded(&cpu, seed, || {
+            let model = self.init(&cpu);
+            model.visit(&mut Draw);
+            model
+        });
+        if *device == cpu {
+            model
+        } else {
+            model.fork(device) // keeps the parameters trainable on an autodiff device
+        }
     }
 
     pub fn init(&self, device: &Device) -> Model {

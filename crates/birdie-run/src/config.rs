@@ -37,12 +37,15 @@
 //!
 //! [controller]               # birdie_core::ControllerConfig (procedures with a controller)
 //! [reward_model]             # RewardModelConfig
+//!
+//! [run]
+//! device = "cpu"             # cpu | cuda | cuda:N | wgpu (GPU builds: docs/gpu.md); --device overrides it
 //! ```
 
 use std::path::{Path, PathBuf};
 
 use birdie_core::ControllerConfig;
-use birdie_models::ModelSpec;
+use birdie_models::{DeviceChoice, ModelSpec};
 use serde::{Deserialize, Serialize};
 
 use birdie_core::setting::{check, InvalidSetting};
@@ -145,6 +148,21 @@ pub struct CheckpointConfig {
     pub keep: usize,
 }
 
+/// Where a run computes (`[run]`). Not part of what the run learns: a run may resume on another device.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSettings {
+    /// `cpu` (default), `cuda`, `cuda:N` or `wgpu`; `--device` overrides it.
+    #[serde(default)]
+    pub device: DeviceChoice,
+}
+
+impl RunSettings {
+    fn is_default(&self) -> bool {
+        *self == RunSettings::default()
+    }
+}
+
 /// A training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -165,6 +183,8 @@ pub struct TrainConfig {
     pub controller: ControllerConfig,
     #[serde(default)]
     pub reward_model: RewardModelConfig,
+    #[serde(default, skip_serializing_if = "RunSettings::is_default")]
+    pub run: RunSettings,
 }
 
 fn d_bundled() -> String {

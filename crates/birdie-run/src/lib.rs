@@ -20,7 +20,7 @@ pub mod safetensors;
 pub mod trained;
 
 pub use batch::sequence_batch;
-pub use config::{ConfigError, Procedure, TrainConfig, DEFAULT_PRESET, RUN_PRESETS};
+pub use config::{ConfigError, Procedure, RunSettings, TrainConfig, DEFAULT_PRESET, RUN_PRESETS};
 pub use grad_clip::{clip_global_norm, clipped_step};
 pub use objectives::{procedure_arms, ObjectivesError};
 pub use trained::{OpenError, TrainedModel};

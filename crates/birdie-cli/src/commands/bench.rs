@@ -31,7 +31,8 @@ fn step(args: BenchStepArgs) -> anyhow::Result<()> {
     let vocab = spec.vocab_size(load_tokenizer(None)?.vocab_size());
     let cfg = ModelConfig::preset(args.arch.arch(), args.preset.name(), vocab, args.bidirectional, args.seq)?;
     let (b, t) = (args.batch, args.seq);
-    let device = Device::flex().autodiff();
+    let plain = args.device.device()?;
+    let device = plain.clone().autodiff();
     // Two packed samples per row: a quarter prefix, the rest target.
     let mut g = birdie_models::test_values::Lcg(42);
     let mut next = |m: usize| g.below(m) as i32;
@@ -43,8 +44,7 @@ fn step(args: BenchStepArgs) -> anyhow::Result<()> {
     let batch = SequenceBatch::new(&tokens, &labels, &seg, &mask, b, t, cfg.conv_width(), &device);
     let mut model = cfg.init(&device);
     let mut optim = AdamWConfig::new().with_weight_decay(0.1).init();
-    // Floor: the same matrix products as plain GEMMs (forward + two backward products each).
-    let plain = Device::flex();
+    // Floor: the same matrix products as plain GEMMs (forward + two backward products each), on the same device.
     let rows = b * t;
     let gemms: Vec<(Tensor<2>, Tensor<2>)> = cfg
         .gemm_shapes()
@@ -102,6 +102,12 @@ fn step(args: BenchStepArgs) -> anyhow::Result<()> {
         cfg.num_params() as f64 / 1e6,
         rayon::current_num_threads()
     )?;
+    let choice = args.device.choice.unwrap_or_default();
+    if let Some(usage) = plain.memory_pool_usage().filter(|_| !choice.is_cpu()) {
+        writeln!(out, "device: {choice}, memory pool {usage:?}")?;
+    } else {
+        writeln!(out, "device: {choice}")?;
+    }
     Ok(())
 }
 
@@ -123,6 +129,10 @@ fn scan(args: BenchScanArgs) -> anyhow::Result<()> {
     use birdie_models::ops::linear_scan::{scan_backward_slices, scan_forward_slices, ScanDims, ScanDirection};
     use rayon::prelude::*;
 
+    let choice = args.device.choice.unwrap_or_default();
+    if !choice.is_cpu() {
+        return scan_on_device(&args, &args.device.device()?);
+    }
     let (bs, t, d) = (args.batch, args.seq, args.width);
     let n = bs * t * d;
     let a: Vec<f32> = (0..n).map(|i| 0.5 + 0.4 * ((i % 97) as f32 / 97.0)).collect();
@@ -157,6 +167,77 @@ fn scan(args: BenchScanArgs) -> anyhow::Result<()> {
         scan_bw / 1e9
     )?;
     writeln!(out, "triad: {:.2} ms, {:.1} GB/s", triad * 1e3, triad_bw / 1e9)?;
+    Ok(())
+}
+
+/// `bench scan` on a GPU: the fused scan's forward and backward kernels through the backend extension, against a
+/// triad (x = y + 1.5·z) over tensors of the same size on the same device; every timing waits for the device.
+fn scan_on_device(args: &BenchScanArgs, device: &burn::prelude::Device) -> anyhow::Result<()> {
+    use birdie_models::ops::linear_scan::{ScanBackend, ScanDirection};
+    use burn::backend::Dispatch;
+    use burn::prelude::*;
+
+    let (bs, t, d) = (args.batch, args.seq, args.width);
+    let n = bs * t * d;
+    let fill = |f: &dyn Fn(usize) -> f32, len: usize| (0..len).map(f).collect::<Vec<f32>>();
+    let t3 = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, [bs, t, d]), device);
+    let a = t3(fill(&|i| 0.5 + 0.4 * ((i % 97) as f32 / 97.0), n));
+    let b = t3(fill(&|i| ((i % 89) as f32 / 89.0) - 0.5, n));
+    let g = t3(fill(&|i| ((i % 83) as f32 / 83.0) - 0.5, n));
+    let r = Tensor::<2>::from_data(
+        TensorData::new(fill(&|i| if i % 512 == 0 { 1.0 } else { 0.0 }, bs * t), [bs, t]),
+        device,
+    );
+    let sync = || device.sync().map_err(|e| anyhow::anyhow!("{device:?}: {e:?}"));
+    let forward = || {
+        <Dispatch as ScanBackend>::linear_scan_forward(
+            a.clone().into_dispatch(),
+            b.clone().into_dispatch(),
+            r.clone().into_dispatch(),
+            ScanDirection::Forward,
+        )
+    };
+    let h = forward();
+    let timed = |f: &mut dyn FnMut()| -> anyhow::Result<f64> {
+        f();
+        sync()?;
+        let mut times = Vec::new();
+        for _ in 0..args.reps.max(1) {
+            let start = Instant::now();
+            f();
+            sync()?;
+            times.push(start.elapsed().as_secs_f64());
+        }
+        times.sort_by(f64::total_cmp);
+        Ok(times[times.len() / 2])
+    };
+    let fwd = timed(&mut || drop(forward()))?;
+    let bwd = timed(&mut || {
+        drop(<Dispatch as ScanBackend>::linear_scan_backward(
+            g.clone().into_dispatch(),
+            a.clone().into_dispatch(),
+            r.clone().into_dispatch(),
+            h.clone(),
+            ScanDirection::Forward,
+        ))
+    })?;
+    let triad = timed(&mut || drop(a.clone() + b.clone().mul_scalar(1.5)))?;
+    // Bytes each pass must move at least: forward reads a, b and writes h; backward reads g, a, h, writes da, db.
+    let (fwd_bytes, bwd_bytes, triad_bytes) = (12.0 * n as f64, 20.0 * n as f64, 12.0 * n as f64);
+    let scan_bw = (fwd_bytes + bwd_bytes) / (fwd + bwd);
+    let triad_bw = triad_bytes / triad;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "scan: {:.0}% of triad", 100.0 * scan_bw / triad_bw)?;
+    writeln!(
+        out,
+        "forward {:.3} ms ({:.1} GB/s), backward {:.3} ms ({:.1} GB/s) at {bs} × {t} × {d} f32 on {}",
+        fwd * 1e3,
+        fwd_bytes / fwd / 1e9,
+        bwd * 1e3,
+        bwd_bytes / bwd / 1e9,
+        args.device.choice.unwrap_or_default()
+    )?;
+    writeln!(out, "triad: {:.3} ms, {:.1} GB/s", triad * 1e3, triad_bw / 1e9)?;
     Ok(())
 }
 

@@ -45,7 +45,8 @@ fn with_bar<T>(task: &str, f: impl FnOnce(&mut dyn FnMut(usize, usize)) -> T) ->
 
 fn open(c: &EvalCommon) -> anyhow::Result<Evaluator> {
     let style: Option<PromptStyle> = c.prompt_style.map(Into::into);
-    Evaluator::open(&c.checkpoint, style).with_context(|| format!("opening {}", c.checkpoint.display()))
+    let device = c.device.device()?;
+    Evaluator::open(&c.checkpoint, style, &device).with_context(|| format!("opening {}", c.checkpoint.display()))
 }
 
 /// Prints the report and writes it to RUN/eval/TASK.json and `json`.
@@ -175,8 +176,12 @@ fn mqar_command(a: MqarArgs, started: Instant) -> anyhow::Result<()> {
             ..ModelSpec::preset(a.arch.name(), "tiny", a.bidirectional)
         };
         let fit = FinetuneOptions { steps: a.steps, batch_size: a.batch, lr: a.lr, seed: a.seed };
-        let o =
-            MqarOptions { settings, n: a.n, seed: a.seed, train: Some(MqarTrain { model, vocab_size: a.vocab, fit }) };
+        let o = MqarOptions {
+            settings,
+            n: a.n,
+            seed: a.seed,
+            train: Some(MqarTrain { model, vocab_size: a.vocab, fit, device: a.device.device()? }),
+        };
         let (r, losses) = with_bar("mqar --train", |p| mqar::run_train(&o, p))?;
         if let (Some(f), Some(l)) = (losses.first(), losses.last()) {
             writeln!(std::io::stdout(), "trained {} steps: loss {f:.3} → {l:.3}", losses.len())?;
@@ -188,6 +193,7 @@ fn mqar_command(a: MqarArgs, started: Instant) -> anyhow::Result<()> {
         seed: a.seed,
         json: a.json,
         prompt_style: None,
+        device: a.device,
     };
     let ev = open(&common)?;
     let r = mqar::run_checkpoint(&ev, &MqarOptions { settings, n: a.n, seed: a.seed, train: None })?;

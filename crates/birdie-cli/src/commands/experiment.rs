@@ -29,7 +29,7 @@ fn run_grid(args: ExperimentRunArgs) -> anyhow::Result<()> {
     let interrupt = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register_conditional_shutdown(signal_hook::consts::SIGINT, 130, interrupt.clone())?;
     signal_hook::flag::register(signal_hook::consts::SIGINT, interrupt.clone())?;
-    let data = RunData { tokenizer, shards };
+    let data = RunData { tokenizer, shards, device: args.device.choice };
     let mut err = std::io::stderr().lock();
     let mut last_print = std::time::Instant::now();
     let summary = run_experiment(&exp, &root, &data, Some(interrupt), &mut |e| match e {

@@ -4,12 +4,11 @@ use std::io::Write;
 
 use birdie_run::generate::{generate, Sampling};
 use birdie_run::TrainedModel;
-use burn::prelude::*;
 
 use crate::cli::GenerateArgs;
 
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
-    let device = Device::flex();
+    let device = args.device.device()?;
     let TrainedModel { model, tokenizer: tok, .. } = TrainedModel::open(&args.checkpoint, &device)?;
     let prefix = tok.encode(&args.prompt)?;
     let specials = tok.specials();

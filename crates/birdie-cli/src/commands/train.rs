@@ -29,6 +29,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         );
         config.seed = seed;
     }
+    if let Some(device) = args.device.choice {
+        config.run.device = device;
+    }
     let stop_at = args.steps.unwrap_or(config.total_steps);
     anyhow::ensure!(
         stop_at <= config.total_steps,

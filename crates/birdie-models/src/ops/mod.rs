@@ -2,8 +2,12 @@
 //! hand-written backward, and a `_reference` twin built from ordinary tensor ops that tests compare against.
 
 pub use birdie_math as fast_math;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod cube_launch;
 mod flex_tensor;
 pub mod gated_scan;
+#[cfg(all(test, any(feature = "wgpu", feature = "cuda")))]
+mod gpu_test;
 pub mod linear_scan;
 pub mod min_gru;
 pub mod rg_lru;

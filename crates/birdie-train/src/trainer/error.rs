@@ -15,6 +15,8 @@ use super::RestoreError;
 pub enum TrainError {
     #[error(transparent)]
     Objectives(#[from] ObjectivesError),
+    #[error("[run] device: {0}")]
+    Device(#[from] birdie_models::DeviceError),
     #[error("data.seq_len = {seq_len} is shorter than arm {arm}'s minimum sample of {need} tokens")]
     SeqLenTooShort { seq_len: usize, arm: String, need: usize },
     #[error("data: {0}")]

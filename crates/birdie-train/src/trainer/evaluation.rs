@@ -12,7 +12,7 @@ use super::{EvalMetrics, TrainError, Training};
 pub(super) fn evaluate(t: &mut Training) -> Result<EvalMetrics, TrainError> {
     let step = t.completed;
     let plain = t.model().valid();
-    let device = Device::flex();
+    let device = t.device.clone().inner();
     let (conv_width, vocab) = (t.model_config.conv_width(), t.model_config.vocab_size());
     let losses: Vec<f64> = t
         .validation

@@ -40,7 +40,7 @@ pub struct Training {
     pub tokens: u64,
     /// Non-finite steps in a row.
     bad_steps: usize,
-    device: Device,
+    pub(super) device: Device,
 }
 
 impl Training {
@@ -77,7 +77,7 @@ impl Training {
         let validation = validation_batches(&arms, &specials, &val_docs, cfg.data.validation_rows, &pipe_cfg)?;
         let vocab = cfg.model.vocab_size(run.tokenizer.vocab_size());
         let model_config = cfg.model.resolve(vocab, cfg.data.seq_len)?;
-        let device = Device::flex().autodiff();
+        let device = cfg.run.device.device()?.autodiff();
         let mut model = model_config.init_seeded(&device, cfg.seed);
         let mut optimizer = birdie_run::optimizer::adamw(&cfg.optimizer);
         let mut controller = if cfg.procedure.name.uses_controller() {

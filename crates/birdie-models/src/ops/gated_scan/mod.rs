@@ -10,6 +10,8 @@
 //! `dzf = da·p·f(1−f)`, `dzi = db·z·i(1−i)`, `dz = db·i`. Gates are recomputed in the backward, not stored.
 
 mod autodiff;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod cube;
 mod flex;
 #[cfg(test)]
 mod tests;
@@ -21,25 +23,38 @@ use burn::tensor::activation::sigmoid;
 
 use super::linear_scan::{linear_scan_reference, ScanDirection};
 
-/// Backends that run the fused gated scan.
-#[backend_extension(Autodiff, Flex)]
+/// Backends that run the fused gated scan: forward and backward kernels per backend, one backward pass for
+/// `Autodiff<B>` over any of them (autodiff.rs).
+#[backend_extension(
+    Autodiff,
+    Flex,
+    Cube: cfg(any(feature = "wgpu", feature = "cuda")),
+    Fusion: cfg(any(feature = "wgpu", feature = "cuda"))
+)]
 pub trait GatedScanBackend: Backend {
-    /// Left to right. Shapes: `zf`, `zi`, `z` `[batch, seq, width]`; `reset`, `transition_mask` `[batch, seq]`.
+    /// Shapes: `zf`, `zi`, `z` `[batch, seq, width]`; `reset`, `transition_mask` `[batch, seq]`; returns `h` like `z`.
+    #[fusion(dtype = z, shape = z)]
     fn gated_scan_forward(
         zf: FloatTensor<Self>,
         zi: FloatTensor<Self>,
         z: FloatTensor<Self>,
         reset: FloatTensor<Self>,
         transition_mask: FloatTensor<Self>,
+        direction: ScanDirection,
     ) -> FloatTensor<Self>;
-    /// Right to left; shapes as [`GatedScanBackend::gated_scan_forward`].
-    fn gated_scan_reverse(
+    /// (dzf, dzi, dz) from the output gradient `g` and the forward output `h` (not differentiable itself).
+    #[allow(clippy::too_many_arguments)] // five inputs, the output, its gradient and the direction
+    #[fusion(meta = |_g, _zf, _zi, z, _reset, _mask, _h, _direction| (z.clone(), z.clone(), z.clone()))]
+    fn gated_scan_backward(
+        g: FloatTensor<Self>,
         zf: FloatTensor<Self>,
         zi: FloatTensor<Self>,
         z: FloatTensor<Self>,
         reset: FloatTensor<Self>,
         transition_mask: FloatTensor<Self>,
-    ) -> FloatTensor<Self>;
+        h: FloatTensor<Self>,
+        direction: ScanDirection,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
 /// The fused gated scan; returns `h` `[batch, seq, width]`.
@@ -58,10 +73,7 @@ pub fn gated_scan(
         reset.into_dispatch(),
         transition_mask.into_dispatch(),
     );
-    Tensor::<3>::from_dispatch(match direction {
-        ScanDirection::Forward => <Dispatch as GatedScanBackend>::gated_scan_forward(a.0, a.1, a.2, a.3, a.4),
-        ScanDirection::Reverse => <Dispatch as GatedScanBackend>::gated_scan_reverse(a.0, a.1, a.2, a.3, a.4),
-    })
+    Tensor::<3>::from_dispatch(<Dispatch as GatedScanBackend>::gated_scan_forward(a.0, a.1, a.2, a.3, a.4, direction))
 }
 
 /// The same from ordinary tensor ops (test oracle).
@@ -86,16 +98,22 @@ impl GatedScanBackend for Flex {
         z: FloatTensor<Self>,
         reset: FloatTensor<Self>,
         transition_mask: FloatTensor<Self>,
+        direction: ScanDirection,
     ) -> FloatTensor<Self> {
-        flex::forward(&flex::Inputs::new(&zf, &zi, &z, &reset, &transition_mask), ScanDirection::Forward)
+        flex::forward(&flex::Inputs::new(&zf, &zi, &z, &reset, &transition_mask), direction)
     }
-    fn gated_scan_reverse(
+    fn gated_scan_backward(
+        g: FloatTensor<Self>,
         zf: FloatTensor<Self>,
         zi: FloatTensor<Self>,
         z: FloatTensor<Self>,
         reset: FloatTensor<Self>,
         transition_mask: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
-        flex::forward(&flex::Inputs::new(&zf, &zi, &z, &reset, &transition_mask), ScanDirection::Reverse)
+        h: FloatTensor<Self>,
+        direction: ScanDirection,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let [dzf, dzi, dz] =
+            flex::backward(&flex::Inputs::new(&zf, &zi, &z, &reset, &transition_mask), &g, &h, direction);
+        (dzf, dzi, dz)
     }
 }

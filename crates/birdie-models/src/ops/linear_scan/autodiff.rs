@@ -1,59 +1,70 @@
-//! The one hand-written backward of the scan, for `Autodiff<Flex>`.
+//! The one hand-written backward of the scan, for `Autodiff<B>` over any backend `B` with the scan's kernels.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::Autodiff;
-use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::Flex;
+use burn::backend::AutodiffBackend;
 
-use super::{flex, ScanBackend, ScanDirection};
+use super::{ScanBackend, ScanDirection};
 
 #[derive(Debug)]
 struct ScanBackward(ScanDirection);
 
-impl Backward<Flex, 2> for ScanBackward {
+impl<B: ScanBackend> Backward<B, 2> for ScanBackward {
     /// (a, reset, h)
-    type State = (FlexTensor, FlexTensor, FlexTensor);
+    type State = (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>);
 
     fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
         let [node_a, node_b] = ops.parents;
-        let g = grads.consume::<Flex>(&ops.node);
+        let g = grads.consume::<B>(&ops.node);
         let (a, r, h) = ops.state;
-        let (da, db) = flex::backward(&g, &a, &r, &h, self.0);
+        let (da, db) = B::linear_scan_backward(g, a, r, h, self.0);
         if let Some(node) = node_a {
-            grads.register::<Flex>(node.id, da);
+            grads.register::<B>(node.id, da);
         }
         if let Some(node) = node_b {
-            grads.register::<Flex>(node.id, db);
+            grads.register::<B>(node.id, db);
         }
     }
 }
 
-fn scan<C: CheckpointStrategy>(
-    a: FloatTensor<Autodiff<Flex, C>>,
-    b: FloatTensor<Autodiff<Flex, C>>,
-    reset: FloatTensor<Autodiff<Flex, C>>,
-    dir: ScanDirection,
-) -> FloatTensor<Autodiff<Flex, C>> {
-    let r = reset.primitive().clone();
-    match ScanBackward(dir).prepare::<C>([a.node(), b.node()]).compute_bound().stateful() {
-        OpsKind::Tracked(prep) => {
-            let av = a.primitive().clone();
-            let h = flex::forward(&av, b.primitive(), &r, dir);
-            prep.finish((av, r, h.clone()), h)
+impl<B: ScanBackend, C: CheckpointStrategy> ScanBackend for Autodiff<B, C> {
+    fn linear_scan_forward(
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        reset: FloatTensor<Self>,
+        direction: ScanDirection,
+    ) -> FloatTensor<Self> {
+        let r = reset.into_primitive();
+        match ScanBackward(direction).prepare::<C>([a.node(), b.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let a = a.into_primitive();
+                let h = B::linear_scan_forward(a.clone(), b.into_primitive(), r.clone(), direction);
+                prep.finish((a, r, h.clone()), h)
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(B::linear_scan_forward(a.into_primitive(), b.into_primitive(), r, direction))
+            }
         }
-        OpsKind::UnTracked(prep) => prep.finish(flex::forward(a.primitive(), b.primitive(), &r, dir)),
     }
-}
 
-impl<C: CheckpointStrategy> ScanBackend for Autodiff<Flex, C> {
-    fn linear_scan_forward(a: FloatTensor<Self>, b: FloatTensor<Self>, reset: FloatTensor<Self>) -> FloatTensor<Self> {
-        scan::<C>(a, b, reset, ScanDirection::Forward)
-    }
-    fn linear_scan_reverse(a: FloatTensor<Self>, b: FloatTensor<Self>, reset: FloatTensor<Self>) -> FloatTensor<Self> {
-        scan::<C>(a, b, reset, ScanDirection::Reverse)
+    fn linear_scan_backward(
+        g: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        reset: FloatTensor<Self>,
+        h: FloatTensor<Self>,
+        direction: ScanDirection,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let (da, db) = B::linear_scan_backward(
+            g.into_primitive(),
+            a.into_primitive(),
+            reset.into_primitive(),
+            h.into_primitive(),
+            direction,
+        );
+        (Autodiff::<B, C>::from_inner(da), Autodiff::<B, C>::from_inner(db))
     }
 }

@@ -20,6 +20,8 @@
 //! `r` gets no gradient. [`linear_scan_reference`] computes the same with ordinary tensor ops (one step at a time).
 
 mod autodiff;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub(crate) mod cube;
 mod flex;
 #[cfg(test)]
 mod tests;
@@ -39,13 +41,32 @@ pub enum ScanDirection {
     Reverse,
 }
 
-/// Backends that run the fused scan.
-#[backend_extension(Autodiff, Flex)]
+/// Backends that run the fused scan: a forward and a backward kernel per backend (Flex on the CPU, CubeCL on GPUs),
+/// and for `Autodiff<B>` one backward pass, written once over any such `B` (autodiff.rs).
+#[backend_extension(
+    Autodiff,
+    Flex,
+    Cube: cfg(any(feature = "wgpu", feature = "cuda")),
+    Fusion: cfg(any(feature = "wgpu", feature = "cuda"))
+)]
 pub trait ScanBackend: Backend {
-    /// Left-to-right scan. Shapes: `a`, `b` `[batch, seq, width]`, `reset` `[batch, seq]`.
-    fn linear_scan_forward(a: FloatTensor<Self>, b: FloatTensor<Self>, reset: FloatTensor<Self>) -> FloatTensor<Self>;
-    /// Right-to-left scan. Shapes as [`ScanBackend::linear_scan_forward`].
-    fn linear_scan_reverse(a: FloatTensor<Self>, b: FloatTensor<Self>, reset: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// The scan. Shapes: `a`, `b` `[batch, seq, width]`, `reset` `[batch, seq]`; returns `h` like `a`.
+    #[fusion(dtype = a, shape = a)]
+    fn linear_scan_forward(
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        reset: FloatTensor<Self>,
+        direction: ScanDirection,
+    ) -> FloatTensor<Self>;
+    /// (da, db) of the scan from the output gradient `g` and the forward output `h` (not differentiable itself).
+    #[fusion(meta = |_g, a, _reset, _h, _direction| (a.clone(), a.clone()))]
+    fn linear_scan_backward(
+        g: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        reset: FloatTensor<Self>,
+        h: FloatTensor<Self>,
+        direction: ScanDirection,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
 }
 
 /// The fused scan.
@@ -55,10 +76,7 @@ pub trait ScanBackend: Backend {
 /// Returns `h`: `[batch, seq, width]`.
 pub fn linear_scan(a: Tensor<3>, b: Tensor<3>, reset: Tensor<2>, direction: ScanDirection) -> Tensor<3> {
     let (a, b, r) = (a.into_dispatch(), b.into_dispatch(), reset.into_dispatch());
-    Tensor::<3>::from_dispatch(match direction {
-        ScanDirection::Forward => <Dispatch as ScanBackend>::linear_scan_forward(a, b, r),
-        ScanDirection::Reverse => <Dispatch as ScanBackend>::linear_scan_reverse(a, b, r),
-    })
+    Tensor::<3>::from_dispatch(<Dispatch as ScanBackend>::linear_scan_forward(a, b, r, direction))
 }
 
 /// The scan as ordinary tensor ops, one time step after another (test oracle).
@@ -107,10 +125,21 @@ pub fn resets_from_segments(segment_ids: &[i32], batch: usize, seq: usize) -> Ve
 }
 
 impl ScanBackend for Flex {
-    fn linear_scan_forward(a: FloatTensor<Self>, b: FloatTensor<Self>, reset: FloatTensor<Self>) -> FloatTensor<Self> {
-        flex::forward(&a, &b, &reset, ScanDirection::Forward)
+    fn linear_scan_forward(
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        reset: FloatTensor<Self>,
+        direction: ScanDirection,
+    ) -> FloatTensor<Self> {
+        flex::forward(&a, &b, &reset, direction)
     }
-    fn linear_scan_reverse(a: FloatTensor<Self>, b: FloatTensor<Self>, reset: FloatTensor<Self>) -> FloatTensor<Self> {
-        flex::forward(&a, &b, &reset, ScanDirection::Reverse)
+    fn linear_scan_backward(
+        g: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        reset: FloatTensor<Self>,
+        h: FloatTensor<Self>,
+        direction: ScanDirection,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        flex::backward(&g, &a, &reset, &h, direction)
     }
 }

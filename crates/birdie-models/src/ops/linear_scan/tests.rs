@@ -26,9 +26,14 @@ fn case(bs: usize, t: usize, d: usize, reset_p: f32, seed: u64) -> Case {
     Case { bs, t, d, a, b, r, w }
 }
 
-/// (h, da, db) of loss = Σ h·w, with the fused op or the reference.
+/// (h, da, db) of loss = Σ h·w, with the fused op or the reference, on the CPU.
 fn run(c: &Case, dir: ScanDirection, fused: bool) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-    let device = Device::flex().autodiff();
+    run_on(c, dir, fused, &Device::flex())
+}
+
+/// (h, da, db) of loss = Σ h·w on `device`.
+fn run_on(c: &Case, dir: ScanDirection, fused: bool, device: &Device) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let device = device.clone().autodiff();
     let t3 = |v: &Vec<f32>| Tensor::<3>::from_data(TensorData::new(v.clone(), [c.bs, c.t, c.d]), &device);
     let a = t3(&c.a).require_grad();
     let b = t3(&c.b).require_grad();
@@ -61,6 +66,23 @@ fn compare(c: &Case) {
         assert_close(&format!("{dir:?} h"), &h1, &h0, 1e-4);
         assert_close(&format!("{dir:?} da"), &da1, &da0, 1e-4);
         assert_close(&format!("{dir:?} db"), &db1, &db0, 1e-4);
+    }
+}
+
+/// The CubeCL kernels on the GPU device (ops/gpu_test.rs) against the reference on the CPU: both directions, resets,
+/// T = 1, every position a reset, odd sizes.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+#[test]
+fn gpu_kernels_match_reference() {
+    let Some(device) = crate::ops::gpu_test::device("linear_scan") else { return };
+    for c in [case(3, 37, 19, 0.1, 1), case(2, 1, 5, 0.0, 3), case(2, 9, 4, 1.1, 4), case(1, 130, 33, 0.05, 5)] {
+        for dir in [ScanDirection::Forward, ScanDirection::Reverse] {
+            let (h1, da1, db1) = run_on(&c, dir, true, &device);
+            let (h0, da0, db0) = run(&c, dir, false);
+            assert_close(&format!("gpu {dir:?} h"), &h1, &h0, 1e-4);
+            assert_close(&format!("gpu {dir:?} da"), &da1, &da0, 1e-4);
+            assert_close(&format!("gpu {dir:?} db"), &db1, &db0, 1e-4);
+        }
     }
 }
 

@@ -1,44 +1,53 @@
-//! The hand-written backward of the fused minGRU scan, for `Autodiff<Flex>`.
+//! The one hand-written backward of the fused minGRU scan, for `Autodiff<B>` over any backend `B` with its kernels.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::Autodiff;
-use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::Flex;
+use burn::backend::AutodiffBackend;
 
-use super::{flex, MinGruBackend};
+use super::MinGruBackend;
 
 #[derive(Debug)]
 struct MinGruBackward;
 
-impl Backward<Flex, 1> for MinGruBackward {
-    /// (inputs, h)
-    type State = (flex::Inputs, FlexTensor);
+impl<B: MinGruBackend> Backward<B, 1> for MinGruBackward {
+    /// (z, reset, h)
+    type State = (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>);
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
-        let g = grads.consume::<Flex>(&ops.node);
-        let (inputs, h) = ops.state;
+        let g = grads.consume::<B>(&ops.node);
+        let (z, reset, h) = ops.state;
         let [parent] = ops.parents;
         if let Some(node) = parent {
-            grads.register::<Flex>(node.id, flex::backward(&inputs, &g, &h));
+            grads.register::<B>(node.id, B::min_gru_backward(g, z, reset, h));
         }
     }
 }
 
-type T<C> = FloatTensor<Autodiff<Flex, C>>;
+type T<B, C> = FloatTensor<Autodiff<B, C>>;
 
-impl<C: CheckpointStrategy> MinGruBackend for Autodiff<Flex, C> {
-    fn min_gru_forward(z: T<C>, reset: T<C>) -> T<C> {
-        let inputs = flex::Inputs::new(z.primitive(), reset.primitive());
-        match MinGruBackward.prepare::<C>([z.node()]).compute_bound().stateful() {
+impl<B: MinGruBackend, C: CheckpointStrategy> MinGruBackend for Autodiff<B, C> {
+    fn min_gru_forward(z: T<B, C>, reset: T<B, C>) -> T<B, C> {
+        let prepared = MinGruBackward.prepare::<C>([z.node()]);
+        let (z, reset) = (z.into_primitive(), reset.into_primitive());
+        match prepared.compute_bound().stateful() {
             OpsKind::Tracked(prep) => {
-                let h = flex::forward(&inputs);
-                prep.finish((inputs, h.clone()), h)
+                let h = B::min_gru_forward(z.clone(), reset.clone());
+                prep.finish((z, reset, h.clone()), h)
             }
-            OpsKind::UnTracked(prep) => prep.finish(flex::forward(&inputs)),
+            OpsKind::UnTracked(prep) => prep.finish(B::min_gru_forward(z, reset)),
         }
+    }
+
+    fn min_gru_backward(g: T<B, C>, z: T<B, C>, reset: T<B, C>, h: T<B, C>) -> T<B, C> {
+        Autodiff::<B, C>::from_inner(B::min_gru_backward(
+            g.into_primitive(),
+            z.into_primitive(),
+            reset.into_primitive(),
+            h.into_primitive(),
+        ))
     }
 }

@@ -12,6 +12,8 @@
 //! scatter of the slices in every step.
 
 mod autodiff;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod cube;
 mod flex;
 #[cfg(test)]
 mod tests;
@@ -23,11 +25,38 @@ use burn::tensor::activation::sigmoid;
 
 use super::linear_scan::{linear_scan_reference, ScanDirection};
 
-/// Backends that run the fused minGRU scan.
-#[backend_extension(Autodiff, Flex)]
+/// Backends that run the fused minGRU scan: forward and backward kernels per backend, one backward pass for
+/// `Autodiff<B>` over any of them (autodiff.rs).
+#[backend_extension(
+    Autodiff,
+    Flex,
+    Cube: cfg(any(feature = "wgpu", feature = "cuda")),
+    Fusion: cfg(any(feature = "wgpu", feature = "cuda"))
+)]
 pub trait MinGruBackend: Backend {
     /// Shapes: `z` `[batch, seq, 2·width]`, `reset` `[batch, seq]`; returns `h` `[batch, seq, width]`.
+    #[fusion(meta = min_gru_output)]
     fn min_gru_forward(z: FloatTensor<Self>, reset: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// dz `[batch, seq, 2·width]` from the output gradient `g` and the forward output `h` (not differentiable itself).
+    #[fusion(dtype = z, shape = z)]
+    fn min_gru_backward(
+        g: FloatTensor<Self>,
+        z: FloatTensor<Self>,
+        reset: FloatTensor<Self>,
+        h: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+}
+
+/// The output's description for the lazy (Fusion) backend: `z`'s with half the last dimension.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+fn min_gru_output(
+    z: &burn::backend::fusion::custom::TensorSpec,
+    _reset: &burn::backend::fusion::custom::TensorSpec,
+) -> burn::backend::fusion::custom::TensorSpec {
+    let mut out = z.clone();
+    let last = out.shape.num_dims() - 1;
+    out.shape[last] /= 2;
+    out
 }
 
 /// The fused minGRU scan over the packed projection `z` `[batch, seq, 2·width]`; returns `h` `[batch, seq, width]`.
@@ -46,5 +75,13 @@ pub fn min_gru_reference(z: Tensor<3>, reset: Tensor<2>) -> Tensor<3> {
 impl MinGruBackend for Flex {
     fn min_gru_forward(z: FloatTensor<Self>, reset: FloatTensor<Self>) -> FloatTensor<Self> {
         flex::forward(&flex::Inputs::new(&z, &reset))
+    }
+    fn min_gru_backward(
+        g: FloatTensor<Self>,
+        z: FloatTensor<Self>,
+        reset: FloatTensor<Self>,
+        h: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        flex::backward(&flex::Inputs::new(&z, &reset), &g, &h)
     }
 }

@@ -20,6 +20,8 @@
 //! from the inputs instead of storing them, and runs the scan's adjoint recurrence once.
 
 mod autodiff;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod cube;
 mod flex;
 #[cfg(test)]
 mod tests;
@@ -36,11 +38,18 @@ pub const C: f32 = 8.0;
 /// Largest gradient of the bounded square root (design §5.1).
 pub const MAX_SQRT_GRADIENT: f32 = 1000.0;
 
-/// Backends that run the fused RG-LRU.
-#[backend_extension(Autodiff, Flex)]
+/// Backends that run the fused RG-LRU: forward and backward kernels per backend, one backward pass for `Autodiff<B>`
+/// over any of them (autodiff.rs).
+#[backend_extension(
+    Autodiff,
+    Flex,
+    Cube: cfg(any(feature = "wgpu", feature = "cuda")),
+    Fusion: cfg(any(feature = "wgpu", feature = "cuda"))
+)]
 pub trait RgLruBackend: Backend {
-    /// Left to right. Shapes: `za`, `zx`, `x` `[batch, seq, width]`; `lambda` `[width]`; `reset`, `transition_mask`
-    /// `[batch, seq]`.
+    /// Shapes: `za`, `zx`, `x` `[batch, seq, width]`; `lambda` `[width]`; `reset`, `transition_mask` `[batch, seq]`.
+    /// Returns `h` like `x`.
+    #[fusion(dtype = x, shape = x)]
     fn rg_lru_forward(
         za: FloatTensor<Self>,
         zx: FloatTensor<Self>,
@@ -48,16 +57,22 @@ pub trait RgLruBackend: Backend {
         lambda: FloatTensor<Self>,
         reset: FloatTensor<Self>,
         transition_mask: FloatTensor<Self>,
+        direction: ScanDirection,
     ) -> FloatTensor<Self>;
-    /// Right to left; shapes as [`RgLruBackend::rg_lru_forward`].
-    fn rg_lru_reverse(
+    /// (dza, dzx, dx, dlambda) from the output gradient `g` and the forward output `h` (not differentiable itself).
+    #[allow(clippy::too_many_arguments)] // six inputs, the output, its gradient and the direction
+    #[fusion(meta = |_g, _za, _zx, x, lambda, _reset, _mask, _h, _direction| (x.clone(), x.clone(), x.clone(), lambda.clone()))]
+    fn rg_lru_backward(
+        g: FloatTensor<Self>,
         za: FloatTensor<Self>,
         zx: FloatTensor<Self>,
         x: FloatTensor<Self>,
         lambda: FloatTensor<Self>,
         reset: FloatTensor<Self>,
         transition_mask: FloatTensor<Self>,
-    ) -> FloatTensor<Self>;
+        h: FloatTensor<Self>,
+        direction: ScanDirection,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
 /// Inputs of one RG-LRU call.
@@ -88,14 +103,9 @@ pub fn rg_lru(input: RgLruInput, direction: ScanDirection) -> Tensor<3> {
         reset.into_dispatch(),
         transition_mask.into_dispatch(),
     );
-    Tensor::<3>::from_dispatch(match direction {
-        ScanDirection::Forward => {
-            <Dispatch as RgLruBackend>::rg_lru_forward(args.0, args.1, args.2, args.3, args.4, args.5)
-        }
-        ScanDirection::Reverse => {
-            <Dispatch as RgLruBackend>::rg_lru_reverse(args.0, args.1, args.2, args.3, args.4, args.5)
-        }
-    })
+    Tensor::<3>::from_dispatch(<Dispatch as RgLruBackend>::rg_lru_forward(
+        args.0, args.1, args.2, args.3, args.4, args.5, direction,
+    ))
 }
 
 /// The same computation from ordinary tensor ops (test oracle; plain square-root gradient).
@@ -139,17 +149,22 @@ impl RgLruBackend for Flex {
         lambda: FloatTensor<Self>,
         reset: FloatTensor<Self>,
         transition_mask: FloatTensor<Self>,
+        direction: ScanDirection,
     ) -> FloatTensor<Self> {
-        flex::forward(&flex::Inputs::new(&za, &zx, &x, &lambda, &reset, &transition_mask), ScanDirection::Forward)
+        flex::forward(&flex::Inputs::new(&za, &zx, &x, &lambda, &reset, &transition_mask), direction)
     }
-    fn rg_lru_reverse(
+    fn rg_lru_backward(
+        g: FloatTensor<Self>,
         za: FloatTensor<Self>,
         zx: FloatTensor<Self>,
         x: FloatTensor<Self>,
         lambda: FloatTensor<Self>,
         reset: FloatTensor<Self>,
         transition_mask: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
-        flex::forward(&flex::Inputs::new(&za, &zx, &x, &lambda, &reset, &transition_mask), ScanDirection::Reverse)
+        h: FloatTensor<Self>,
+        direction: ScanDirection,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let inputs = flex::Inputs::new(&za, &zx, &x, &lambda, &reset, &transition_mask);
+        flex::backward(&inputs, &g, &h, direction)
     }
 }

@@ -49,7 +49,12 @@ fn case(bs: usize, t: usize, n: usize, seed: u64) -> Case {
 type Grads = (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>);
 
 fn run(c: &Case, dir: ScanDirection, fused: bool) -> Grads {
-    let device = Device::flex().autodiff();
+    run_on(c, dir, fused, &Device::flex())
+}
+
+/// (h, dza, dzx, dx, dΛ) of loss = Σ h·w on `device`.
+fn run_on(c: &Case, dir: ScanDirection, fused: bool, device: &Device) -> Grads {
+    let device = device.clone().autodiff();
     let t3 = |v: &Vec<f32>| Tensor::<3>::from_data(TensorData::new(v.clone(), [c.bs, c.t, c.n]), &device);
     let t2 = |v: &Vec<f32>| Tensor::<2>::from_data(TensorData::new(v.clone(), [c.bs, c.t]), &device);
     let (za, zx, x) = (t3(&c.za).require_grad(), t3(&c.zx).require_grad(), t3(&c.x).require_grad());
@@ -78,6 +83,27 @@ fn close(name: &str, got: &[f32], want: &[f32], rel: f32) {
     assert_eq!(got.len(), want.len());
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         assert!((g - w).abs() <= rel * (1.0 + w.abs()), "{name}[{i}]: fused {g} vs reference {w}");
+    }
+}
+
+/// The CubeCL kernels on the GPU device (ops/gpu_test.rs) against the reference on the CPU: both directions, resets,
+/// the transition mask, T = 1, odd sizes, a near 1.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+#[test]
+fn gpu_kernels_match_reference() {
+    let Some(device) = crate::ops::gpu_test::device("rg_lru") else { return };
+    let mut near_one = case(1, 9, 4, 14);
+    near_one.lambda = vec![6.0, 8.0, 9.0, 10.0];
+    for c in [case(2, 23, 6, 11), case(1, 1, 3, 12), case(3, 40, 33, 13), near_one] {
+        for dir in [ScanDirection::Forward, ScanDirection::Reverse] {
+            let (f, r) = (run_on(&c, dir, true, &device), run(&c, dir, false));
+            let what = format!("gpu {}×{}×{} {dir:?}", c.bs, c.t, c.n);
+            close(&format!("{what} h"), &f.0, &r.0, 1e-4);
+            close(&format!("{what} dza"), &f.1, &r.1, 1e-4);
+            close(&format!("{what} dzx"), &f.2, &r.2, 1e-4);
+            close(&format!("{what} dx"), &f.3, &r.3, 1e-4);
+            close(&format!("{what} dlambda"), &f.4, &r.4, 1e-3);
+        }
     }
 }
 

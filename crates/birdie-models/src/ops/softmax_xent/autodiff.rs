@@ -1,4 +1,4 @@
-//! The hand-written backward of the fused loss, for `Autodiff<Flex>`.
+//! The one hand-written backward of the fused loss, for `Autodiff<B>` over any backend `B` with its kernels.
 
 use std::sync::Arc;
 
@@ -7,38 +7,52 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::Autodiff;
-use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::Flex;
+use burn::backend::AutodiffBackend;
 
-use super::{flex, CrossEntropyBackend};
+use super::CrossEntropyBackend;
 
 #[derive(Debug)]
 struct CrossEntropyBackward;
 
-impl Backward<Flex, 1> for CrossEntropyBackward {
-    /// (logits, labels, lse)
-    type State = (FlexTensor, Arc<Vec<i32>>, Vec<f32>);
+impl<B: CrossEntropyBackend> Backward<B, 1> for CrossEntropyBackward {
+    /// (logits, lse, labels)
+    type State = (FloatTensor<B>, FloatTensor<B>, Arc<Vec<i32>>);
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
         let [node] = ops.parents;
-        let g = grads.consume::<Flex>(&ops.node);
-        let (z, labels, lse) = ops.state;
+        let g = grads.consume::<B>(&ops.node);
+        let (z, lse, labels) = ops.state;
         if let Some(node) = node {
-            grads.register::<Flex>(node.id, flex::backward(&g, &z, &labels, &lse));
+            grads.register::<B>(node.id, B::softmax_cross_entropy_backward(g, z, lse, labels));
         }
     }
 }
 
-impl<C: CheckpointStrategy> CrossEntropyBackend for Autodiff<Flex, C> {
-    fn softmax_cross_entropy(logits: FloatTensor<Self>, labels: Arc<Vec<i32>>) -> FloatTensor<Self> {
-        match CrossEntropyBackward.prepare::<C>([logits.node()]).compute_bound().stateful() {
+type T<B, C> = FloatTensor<Autodiff<B, C>>;
+
+impl<B: CrossEntropyBackend, C: CheckpointStrategy> CrossEntropyBackend for Autodiff<B, C> {
+    fn softmax_cross_entropy_forward(logits: T<B, C>, labels: Arc<Vec<i32>>) -> (T<B, C>, T<B, C>) {
+        let prepared = CrossEntropyBackward.prepare::<C>([logits.node()]);
+        let z = logits.into_primitive();
+        match prepared.compute_bound().stateful() {
             OpsKind::Tracked(prep) => {
-                let z = logits.primitive().clone();
-                let (loss, lse) = flex::forward(&z, &labels);
-                prep.finish((z, labels, lse), loss)
+                let (loss, lse) = B::softmax_cross_entropy_forward(z.clone(), labels.clone());
+                (prep.finish((z, lse.clone(), labels), loss), Autodiff::<B, C>::from_inner(lse))
             }
-            OpsKind::UnTracked(prep) => prep.finish(flex::forward(logits.primitive(), &labels).0),
+            OpsKind::UnTracked(prep) => {
+                let (loss, lse) = B::softmax_cross_entropy_forward(z, labels);
+                (prep.finish(loss), Autodiff::<B, C>::from_inner(lse))
+            }
         }
+    }
+
+    fn softmax_cross_entropy_backward(g: T<B, C>, logits: T<B, C>, lse: T<B, C>, labels: Arc<Vec<i32>>) -> T<B, C> {
+        Autodiff::<B, C>::from_inner(B::softmax_cross_entropy_backward(
+            g.into_primitive(),
+            logits.into_primitive(),
+            lse.into_primitive(),
+            labels,
+        ))
     }
 }

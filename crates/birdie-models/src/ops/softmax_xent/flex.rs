@@ -52,20 +52,21 @@ pub fn backward_slices(z: &[f32], labels: &[i32], lse: &[f32], v: usize, g: f32,
     });
 }
 
-/// (loss `[1]`, lse per row).
-pub(super) fn forward(logits: &FlexTensor, labels: &[i32]) -> (FlexTensor, Vec<f32>) {
-    let [_, v] = logits.shape().dims::<2>();
+/// (loss `[1]`, lse `[rows]`).
+pub(super) fn forward(logits: &FlexTensor, labels: &[i32]) -> (FlexTensor, FlexTensor) {
+    let [n, v] = logits.shape().dims::<2>();
     let z = contiguous(logits);
     let (total, lse, labelled) = forward_slices(z.as_slice().expect("f32 logits"), labels, v);
     let loss = if labelled == 0 { 0.0 } else { (total / labelled as f64) as f32 };
-    (FlexTensor::from_data(TensorData::new(vec![loss], [1])), lse)
+    (FlexTensor::from_data(TensorData::new(vec![loss], [1])), FlexTensor::from_data(TensorData::new(lse, [n])))
 }
 
-pub(super) fn backward(g: &FlexTensor, logits: &FlexTensor, labels: &[i32], lse: &[f32]) -> FlexTensor {
+pub(super) fn backward(g: &FlexTensor, logits: &FlexTensor, labels: &[i32], lse: &FlexTensor) -> FlexTensor {
     let [n, v] = logits.shape().dims::<2>();
     let g: f32 = contiguous(g).as_slice::<f32>().expect("f32 gradient")[0];
     let z = contiguous(logits);
+    let lse = contiguous(lse);
     let mut dz = vec![0f32; n * v];
-    backward_slices(z.as_slice().expect("f32 logits"), labels, lse, v, g, &mut dz);
+    backward_slices(z.as_slice().expect("f32 logits"), labels, lse.as_slice().expect("f32 lse"), v, g, &mut dz);
     FlexTensor::from_data(TensorData::new(dz, [n, v]))
 }

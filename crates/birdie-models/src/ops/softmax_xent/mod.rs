@@ -9,6 +9,8 @@
 //! The forward keeps only `lse` per row; probabilities are formed once, in the backward, directly into the gradient.
 
 mod autodiff;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod cube;
 mod flex;
 #[cfg(test)]
 mod tests;
@@ -23,11 +25,40 @@ use burn::tensor::activation::log_softmax;
 /// Label value of positions without loss.
 pub const IGNORE_INDEX: i32 = -100;
 
-/// Backends that run the fused loss.
-#[backend_extension(Autodiff, Flex)]
+/// Backends that run the fused loss: forward and backward kernels per backend, one backward pass for `Autodiff<B>`
+/// over any of them (autodiff.rs).
+#[backend_extension(
+    Autodiff,
+    Flex,
+    Cube: cfg(any(feature = "wgpu", feature = "cuda")),
+    Fusion: cfg(any(feature = "wgpu", feature = "cuda"))
+)]
 pub trait CrossEntropyBackend: Backend {
-    /// Mean cross-entropy of `logits` `[rows, vocab]` against `labels` (one per row, −100 = ignore); shape `[1]`.
-    fn softmax_cross_entropy(logits: FloatTensor<Self>, labels: Arc<Vec<i32>>) -> FloatTensor<Self>;
+    /// Mean cross-entropy of `logits` `[rows, vocab]` against `labels` (one per row, −100 = ignore), shape `[1]`, and
+    /// each row's log-sum-exp `[rows]` for the backward.
+    #[fusion(meta = loss_and_lse)]
+    fn softmax_cross_entropy_forward(
+        logits: FloatTensor<Self>,
+        labels: Arc<Vec<i32>>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+    /// ∂(g · loss)/∂logits from the loss gradient `g` `[1]` and the forward's `lse` (not differentiable itself).
+    #[fusion(dtype = logits, shape = logits)]
+    fn softmax_cross_entropy_backward(
+        g: FloatTensor<Self>,
+        logits: FloatTensor<Self>,
+        lse: FloatTensor<Self>,
+        labels: Arc<Vec<i32>>,
+    ) -> FloatTensor<Self>;
+}
+
+/// The forward's outputs for the lazy (Fusion) backend: the loss `[1]` and the log-sum-exp `[rows]`.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+fn loss_and_lse(
+    logits: &burn::backend::fusion::custom::TensorSpec,
+    labels: &Arc<Vec<i32>>,
+) -> (burn::backend::fusion::custom::TensorSpec, burn::backend::fusion::custom::TensorSpec) {
+    use burn::backend::fusion::custom::TensorSpec;
+    (TensorSpec::new([1].into(), logits.dtype), TensorSpec::new([labels.len()].into(), logits.dtype))
 }
 
 /// The fused loss.
@@ -38,7 +69,8 @@ pub trait CrossEntropyBackend: Backend {
 /// # Panics
 /// If `labels.len() != rows` or a label is outside `[0, vocab)` and not −100 (validated at the batch boundary).
 pub fn softmax_cross_entropy(logits: Tensor<2>, labels: Arc<Vec<i32>>) -> Tensor<1> {
-    Tensor::<1>::from_dispatch(<Dispatch as CrossEntropyBackend>::softmax_cross_entropy(logits.into_dispatch(), labels))
+    let (loss, _lse) = <Dispatch as CrossEntropyBackend>::softmax_cross_entropy_forward(logits.into_dispatch(), labels);
+    Tensor::<1>::from_dispatch(loss)
 }
 
 /// The same loss from ordinary tensor ops (test oracle).
@@ -55,7 +87,18 @@ pub fn softmax_cross_entropy_reference(logits: Tensor<2>, labels: &[i32]) -> Ten
 }
 
 impl CrossEntropyBackend for Flex {
-    fn softmax_cross_entropy(logits: FloatTensor<Self>, labels: Arc<Vec<i32>>) -> FloatTensor<Self> {
-        flex::forward(&logits, &labels).0
+    fn softmax_cross_entropy_forward(
+        logits: FloatTensor<Self>,
+        labels: Arc<Vec<i32>>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        flex::forward(&logits, &labels)
+    }
+    fn softmax_cross_entropy_backward(
+        g: FloatTensor<Self>,
+        logits: FloatTensor<Self>,
+        lse: FloatTensor<Self>,
+        labels: Arc<Vec<i32>>,
+    ) -> FloatTensor<Self> {
+        flex::backward(&g, &logits, &labels, &lse)
     }
 }

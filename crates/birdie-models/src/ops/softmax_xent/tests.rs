@@ -12,7 +12,12 @@ fn logits(n: usize, v: usize, seed: u64) -> Vec<f32> {
 }
 
 fn run(z: &[f32], labels: &[i32], v: usize, fused: bool) -> (f32, Vec<f32>) {
-    let device = Device::flex().autodiff();
+    run_on(z, labels, v, fused, &Device::flex())
+}
+
+/// (loss, 3·∂loss/∂z) on `device`.
+fn run_on(z: &[f32], labels: &[i32], v: usize, fused: bool, device: &Device) -> (f32, Vec<f32>) {
+    let device = device.clone().autodiff();
     let n = labels.len();
     let x = Tensor::<2>::from_data(TensorData::new(z.to_vec(), [n, v]), &device).require_grad();
     let loss = if fused {
@@ -38,6 +43,27 @@ fn matches_reference_with_ignored_rows() {
     }
     // Ignored rows get no gradient.
     assert!(g1[v..2 * v].iter().all(|&x| x == 0.0));
+}
+
+/// The CubeCL kernels on the GPU device (ops/gpu_test.rs) against the reference on the CPU: ignored rows, a
+/// vocabulary that is not a multiple of the cube's 128 threads, all rows ignored, large logits.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+#[test]
+fn gpu_kernels_match_reference() {
+    let Some(device) = crate::ops::gpu_test::device("softmax_cross_entropy") else { return };
+    for (n, v) in [(37, 53), (5, 1000), (2, 3)] {
+        let mut z = logits(n, v, 2);
+        z[0] = 1000.0;
+        let labels: Vec<i32> = (0..n).map(|i| if i % 4 == 1 { IGNORE_INDEX } else { ((i * 7) % v) as i32 }).collect();
+        for labels in [labels, vec![IGNORE_INDEX; n]] {
+            let (l1, g1) = run_on(&z, &labels, v, true, &device);
+            let (l0, g0) = run(&z, &labels, v, false);
+            assert!((l1 - l0).abs() <= 1e-4 * (1.0 + l0.abs()), "gpu {n}×{v} loss {l1} vs {l0}");
+            for (i, (a, b)) in g1.iter().zip(&g0).enumerate() {
+                assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "gpu {n}×{v} grad[{i}]: {a} vs {b}");
+            }
+        }
+    }
 }
 
 #[test]
