@@ -74,7 +74,7 @@ struct AllGradients<'a> {
 impl ModuleVisitor for AllGradients<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         if let Some(g) = self.grads.get::<D>(param.id) {
-            self.values.extend(g.into_data().convert::<f32>().to_vec::<f32>().unwrap());
+            self.values.extend(g.into_data().try_to_vec::<f32>().unwrap());
         }
     }
 }

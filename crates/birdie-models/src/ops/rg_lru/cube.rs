@@ -13,6 +13,7 @@ use crate::ops::cube_launch::{empty_f32, expm1, f32_input, per_item, sigmoid, so
 
 /// 1.0 where the state starts afresh at step `i` (the first step, a segment boundary, or a masked transition).
 #[cube]
+#[allow(clippy::manual_clamp)] // spelled out inside a kernel, as the CPU kernel's clamp(0, 1)
 fn fresh_at(reset: &Tensor<f32>, p: f32, row: usize, i: usize, t: usize, #[comptime] reverse: bool) -> f32 {
     let mut boundary = 1.0f32;
     if i > 0 {

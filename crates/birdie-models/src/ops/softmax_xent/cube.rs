@@ -22,7 +22,7 @@ fn xent_forward_kernel(
     #[comptime] threads: usize,
 ) {
     let (rows, v) = (z.shape(0), z.shape(1));
-    let row = CUBE_POS as usize;
+    let row = CUBE_POS;
     if row >= rows {
         terminate!();
     }
