@@ -95,9 +95,19 @@ impl DeviceChoice {
     }
 }
 
+/// The CUDA device, after one tiny read that proves the driver loads and the GPU answers (the CUDA runtime
+/// otherwise panics at the first operation when `libcuda.so` is missing).
 #[cfg(feature = "cuda")]
 fn cuda(index: usize) -> Result<Device, DeviceError> {
-    Ok(Device::cuda(index))
+    use burn::prelude::Tensor;
+    let device = Device::cuda(index);
+    let probe = std::panic::catch_unwind(|| Tensor::<1>::zeros([1], &device).try_into_data().map(|_| ()));
+    let reason = match probe {
+        Ok(Ok(())) => return Ok(device),
+        Ok(Err(e)) => format!("{e:?}"),
+        Err(_) => "the NVIDIA driver (libcuda.so) could not be loaded or found no GPU".to_string(),
+    };
+    Err(DeviceError::Unavailable { device: DeviceChoice::Cuda(index), reason })
 }
 
 #[cfg(not(feature = "cuda"))]
