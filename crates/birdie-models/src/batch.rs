@@ -28,6 +28,8 @@ pub struct SequenceBatch {
     pub ones: Tensor<2>,
     /// For tap k = 1, 2, …: 1.0 where position t − k lies in the same segment as t, `[batch, seq, 1]`.
     pub conv_keep: Vec<Tensor<3>>,
+    /// Segment ids as f32 `[batch, seq]` (exact below 2²⁴; the attention mask reads them on the device).
+    pub segments: Tensor<2>,
     /// Segment ids `[batch, seq]` as given.
     pub segment_ids: Vec<i32>,
     /// Attention mask `[batch, seq]` as given (1 prefix, 3 target, 0 padding).
@@ -87,6 +89,7 @@ impl SequenceBatch {
             prefix: f2(prefix),
             ones: Tensor::<2>::ones([batch, seq], device),
             conv_keep,
+            segments: f2(segment_ids.iter().map(|&s| s as f32).collect()),
             segment_ids: segment_ids.to_vec(),
             attention_mask: attention_mask.to_vec(),
         }

@@ -1,6 +1,7 @@
 //! Fused ops: a burn backend extension per op (`#[backend_extension(Autodiff, Flex)]`), a Flex CPU kernel, one
 //! hand-written backward, and a `_reference` twin built from ordinary tensor ops that tests compare against.
 
+pub mod attention;
 pub use birdie_math as fast_math;
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 mod cube_launch;
@@ -13,6 +14,7 @@ pub mod min_gru;
 pub mod rg_lru;
 pub mod softmax_xent;
 
+pub use attention::{masked_attention, masked_attention_reference, AttentionMask};
 pub use gated_scan::{gated_scan, gated_scan_reference};
 pub use linear_scan::{linear_scan, linear_scan_reference, ScanDirection};
 pub use min_gru::{min_gru, min_gru_reference};

@@ -15,6 +15,9 @@
 //!
 //! RoPE uses row positions; attention only within a segment makes that equal to per-sample positions, since RoPE
 //! scores depend only on the offset between query and key.
+//!
+//! Attention is the fused op [`masked_attention`]: the mask comes from segment ids and prefix flags inside its
+//! kernels, and its backward recomputes the scores, so neither the mask nor the scores are a `[seq, seq]` tensor.
 
 use burn::nn::{Embedding, Linear, LinearConfig, RmsNorm, RmsNormConfig, RotaryEncoding, RotaryEncodingConfig};
 use burn::prelude::*;
@@ -22,6 +25,7 @@ use burn::tensor::activation::{silu, softmax};
 
 use crate::batch::SequenceBatch;
 use crate::decode::LayerState;
+use crate::ops::{masked_attention, AttentionMask};
 use crate::{embedding, lm_head};
 
 /// Transformer hyper-parameters.
@@ -106,23 +110,24 @@ pub struct TransformerBlock {
     pub down: Linear,
 }
 
-/// Additive attention bias `[batch, 1, seq, seq]`: 0 where allowed, −1e9 elsewhere (design §2.5).
-pub fn attention_bias(batch: &SequenceBatch, prefix_lm: bool, device: &Device) -> Tensor<4> {
-    let (b, t) = (batch.batch, batch.seq);
-    let mut bias = vec![-1e9f32; b * t * t];
-    for r in 0..b {
-        let seg = &batch.segment_ids[r * t..(r + 1) * t];
-        let am = &batch.attention_mask[r * t..(r + 1) * t];
-        for q in 0..t {
-            for k in 0..t {
-                let allowed = seg[q] == seg[k] && (k <= q || (prefix_lm && am[q] == 1 && am[k] == 1));
-                if allowed {
-                    bias[(r * t + q) * t + k] = 0.0;
-                }
-            }
+/// Which keys each query may see (design §2.5): the batch's segment ids and prefix flags on the device, and the mask
+/// kind. The fused attention applies the rule inside its kernels; no `[seq, seq]` mask is built.
+#[derive(Debug, Clone)]
+pub struct AttentionScope {
+    pub segments: Tensor<2>,
+    pub prefix: Tensor<2>,
+    pub mask: AttentionMask,
+}
+
+impl AttentionScope {
+    /// The scope of `batch`: prefix-LM or causal attention within each packed sample.
+    pub fn of(batch: &SequenceBatch, prefix_lm: bool) -> Self {
+        AttentionScope {
+            segments: batch.segments.clone(),
+            prefix: batch.prefix.clone(),
+            mask: if prefix_lm { AttentionMask::PrefixLm } else { AttentionMask::Causal },
         }
     }
-    Tensor::<4>::from_data(TensorData::new(bias, [b, 1, t, t]), device)
 }
 
 impl TransformerBlock {
@@ -146,7 +151,7 @@ impl TransformerBlock {
     pub fn forward(
         &self,
         x: Tensor<3>,
-        bias: &Tensor<4>,
+        scope: &AttentionScope,
         rope: &RotaryEncoding,
         heads: usize,
     ) -> (Tensor<3>, LayerState) {
@@ -157,8 +162,9 @@ impl TransformerBlock {
         let q = rope.forward(split(self.w_q.forward(xn.clone())));
         let k = rope.forward(split(self.w_k.forward(xn.clone())));
         let v = split(self.w_v.forward(xn));
-        let scores = q.matmul(k.clone().swap_dims(2, 3)).div_scalar((hd as f32).sqrt()) + bias.clone();
-        let attn = softmax(scores, 3).matmul(v.clone()).swap_dims(1, 2).reshape([b, t, d]);
+        let scope = scope.clone();
+        let attn = masked_attention(q, k.clone(), v.clone(), scope.segments, scope.prefix, scope.mask);
+        let attn = attn.swap_dims(1, 2).reshape([b, t, d]);
         let x = x + self.w_o.forward(attn);
         (self.mlp(x), LayerState::Attention { k, v })
     }
@@ -202,10 +208,10 @@ impl Transformer {
     /// Logits and the per-layer key/value cache (the prompt pass of generation).
     pub fn forward_with_state(&self, batch: &SequenceBatch) -> (Tensor<3>, Vec<LayerState>) {
         let mut x = embedding::embed(&self.embed, batch.tokens.clone());
-        let bias = attention_bias(batch, self.prefix_lm, &x.device());
+        let scope = AttentionScope::of(batch, self.prefix_lm);
         let mut states = Vec::with_capacity(self.blocks.len());
         for blk in &self.blocks {
-            let (y, state) = blk.forward(x, &bias, &self.rope, self.num_heads);
+            let (y, state) = blk.forward(x, &scope, &self.rope, self.num_heads);
             states.push(state);
             x = y;
         }

@@ -3,7 +3,7 @@
 //! rewards and tanh. Candidates are scored from the history's key/value cache.
 
 use birdie_models::decode::LayerState;
-use birdie_models::transformer::{attention_bias, TransformerBlock};
+use birdie_models::transformer::{AttentionScope, TransformerBlock};
 use birdie_models::SequenceBatch;
 use burn::nn::{RotaryEncoding, RotaryEncodingConfig};
 use burn::prelude::*;
@@ -35,9 +35,9 @@ impl TransformerRewardNet {
     /// `[B, T, 2K]` → `[B, T, K]`, causal within each row.
     pub fn forward(&self, x: Tensor<3>, batch: &SequenceBatch) -> Tensor<3> {
         let mut h = self.rows.forward(x);
-        let bias = attention_bias(batch, false, &h.device());
+        let scope = AttentionScope::of(batch, false);
         for b in &self.blocks {
-            h = b.forward(h, &bias, &self.rope, self.heads).0;
+            h = b.forward(h, &scope, &self.rope, self.heads).0;
         }
         self.read_out.forward(h)
     }
@@ -47,10 +47,10 @@ impl TransformerRewardNet {
         let n = candidates.dims()[0];
         let t = x.dims()[1];
         let mut h = self.rows.forward(x);
-        let bias = attention_bias(batch, false, &h.device());
+        let scope = AttentionScope::of(batch, false);
         let mut states = Vec::with_capacity(self.blocks.len());
         for b in &self.blocks {
-            let (y, state) = b.forward(h, &bias, &self.rope, self.heads);
+            let (y, state) = b.forward(h, &scope, &self.rope, self.heads);
             states.push(match state {
                 LayerState::Attention { k, v } => {
                     LayerState::Attention { k: k.repeat_dim(0, n), v: v.repeat_dim(0, n) }
