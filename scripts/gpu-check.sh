@@ -2,7 +2,8 @@
 # The GPU check (docs/gpu.md): on a machine with an NVIDIA GPU, unattended, in under 8 minutes:
 #   1. every fused op's CubeCL kernels against their tensor-op reference on CUDA (values and all gradients);
 #   2. `birdie bench step` for tiny / small / base Hawk, Gated SSM and Transformer, causal and bidirectional:
-#      tokens/s, the ratio to the GEMM floor measured in the same run, the device's memory pool;
+#      tokens/s, the ratio to the GEMM floor measured in the same run, the device's memory pool; and the small
+#      prefix-LM Transformer at T = 2048 (the fused attention keeps no T × T tensor);
 #   3. 200 steps of `birdie train` on the `small` Hawk preset;
 # then one summary table (also written to $OUT_DIR/summary.md).
 #
@@ -42,9 +43,9 @@ row() { rows+=("| $1 | $2 | $3 | $4 | $5 |"); }
 echo "== kernel parity on $DEVICE"
 if BIRDIE_TEST_DEVICE="$DEVICE" BIRDIE_REQUIRE_GPU=1 timeout 240 "$BIRDIE_KERNEL_TESTS" gpu_kernels --nocapture \
     >"$OUT_DIR/kernels.log" 2>&1; then
-  row "kernel parity (5 ops, values + gradients)" "pass" "" "" "$(grep -c '^test .* ok$' "$OUT_DIR/kernels.log") tests"
+  row "kernel parity (6 ops, values + gradients)" "pass" "" "" "$(grep -c '^test .* ok$' "$OUT_DIR/kernels.log") tests"
 else
-  row "kernel parity (5 ops, values + gradients)" "FAIL" "" "" "see $OUT_DIR/kernels.log"
+  row "kernel parity (6 ops, values + gradients)" "FAIL" "" "" "see $OUT_DIR/kernels.log"
 fi
 tail -3 "$OUT_DIR/kernels.log"
 
@@ -66,6 +67,16 @@ for preset in tiny small base; do
     done
   done
 done
+
+echo "== bench step: small transformer bidirectional at T = 2048"
+log="$OUT_DIR/bench-small-transformer-bidi-2048.log"
+if timeout 60 "$BIRDIE_BIN" bench step --device "$DEVICE" --preset small --arch transformer --bidirectional \
+    --batch 4 --seq 2048 --steps "$BENCH_STEPS" >"$log" 2>&1; then
+  row "bench step small transformer bidirectional (4 × 2048)" "ok" "$(grep -o 'tokens/s: [0-9.]*' "$log" | cut -d' ' -f2)" \
+    "$(grep -o 'floor ratio: [0-9.]*' "$log" | cut -d' ' -f3)" "$(grep -o 'memory pool .*' "$log" | head -c 120)"
+else
+  row "bench step small transformer bidirectional (4 × 2048)" "FAIL" "" "" "$(tail -1 "$log" | head -c 120)"
+fi
 
 echo "== bench scan"
 if timeout 60 "$BIRDIE_BIN" bench scan --device "$DEVICE" >"$OUT_DIR/bench-scan.log" 2>&1; then
