@@ -39,6 +39,8 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,dri
 
 rows=()
 row() { rows+=("| $1 | $2 | $3 | $4 | $5 |"); }
+# Why a command failed: its exit status ($1) and the last line of its log ($2).
+why() { if [ "$1" = 124 ]; then echo "timed out"; else tail -1 "$2" | head -c 120; fi; }
 
 echo "== kernel parity on $DEVICE"
 if BIRDIE_TEST_DEVICE="$DEVICE" BIRDIE_REQUIRE_GPU=1 timeout 240 "$BIRDIE_KERNEL_TESTS" gpu_kernels --nocapture \
@@ -62,7 +64,7 @@ for preset in tiny small base; do
         mem=$(grep -o 'memory pool .*' "$log" | head -c 120)
         row "bench step $name ($BENCH_BATCH × $BENCH_SEQ)" "ok" "$tok" "$ratio" "$mem"
       else
-        row "bench step $name ($BENCH_BATCH × $BENCH_SEQ)" "FAIL" "" "" "$(tail -1 "$log" | head -c 120)"
+        row "bench step $name ($BENCH_BATCH × $BENCH_SEQ)" "FAIL" "" "" "$(why $? "$log")"
       fi
     done
   done
@@ -75,14 +77,14 @@ if timeout 60 "$BIRDIE_BIN" bench step --device "$DEVICE" --preset small --arch 
   row "bench step small transformer bidirectional (4 × 2048)" "ok" "$(grep -o 'tokens/s: [0-9.]*' "$log" | cut -d' ' -f2)" \
     "$(grep -o 'floor ratio: [0-9.]*' "$log" | cut -d' ' -f3)" "$(grep -o 'memory pool .*' "$log" | head -c 120)"
 else
-  row "bench step small transformer bidirectional (4 × 2048)" "FAIL" "" "" "$(tail -1 "$log" | head -c 120)"
+  row "bench step small transformer bidirectional (4 × 2048)" "FAIL" "" "" "$(why $? "$log")"
 fi
 
 echo "== bench scan"
 if timeout 60 "$BIRDIE_BIN" bench scan --device "$DEVICE" >"$OUT_DIR/bench-scan.log" 2>&1; then
   row "bench scan (8 × 2048 × 1024)" "ok" "" "" "$(head -2 "$OUT_DIR/bench-scan.log" | tr '\n' ' ')"
 else
-  row "bench scan" "FAIL" "" "" "$(tail -1 "$OUT_DIR/bench-scan.log" | head -c 120)"
+  row "bench scan" "FAIL" "" "" "$(why $? "$OUT_DIR/bench-scan.log")"
 fi
 
 echo "== train small-hawk-birdie, $TRAIN_STEPS steps"
@@ -92,10 +94,10 @@ if timeout 200 "$BIRDIE_BIN" train --config small-hawk-birdie --device "$DEVICE"
   metrics="$OUT_DIR/train-small/metrics.jsonl"
   first=$(grep -o '"train_loss":[0-9.eE+-]*' "$metrics" | head -1 | cut -d: -f2)
   last=$(grep -o '"train_loss":[0-9.eE+-]*' "$metrics" | tail -1 | cut -d: -f2)
-  tps=$(grep -o '"tokens_per_s":[0-9.eE+-]*' "$metrics" | tail -20 | cut -d: -f2 | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  row "train small Hawk, $TRAIN_STEPS steps" "ok" "$tps" "" "loss $first → $last"
+  tps=$(grep -o '"tokens_per_s":[0-9.eE+-]*' "$metrics" | tail -20 | cut -d: -f2 | sort -g | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]}')
+  row "train small Hawk, $TRAIN_STEPS steps" "ok" "$tps" "" "loss $(printf '%.4f' "$first") → $(printf '%.4f' "$last")"
 else
-  row "train small Hawk, $TRAIN_STEPS steps" "FAIL" "" "" "$(tail -1 "$OUT_DIR/train.log" | head -c 120)"
+  row "train small Hawk, $TRAIN_STEPS steps" "FAIL" "" "" "$(why $? "$OUT_DIR/train.log")"
 fi
 
 {
