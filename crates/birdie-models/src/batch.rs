@@ -30,10 +30,6 @@ pub struct SequenceBatch {
     pub conv_keep: Vec<Tensor<3>>,
     /// Segment ids as f32 `[batch, seq]` (exact below 2²⁴; the attention mask reads them on the device).
     pub segments: Tensor<2>,
-    /// Segment ids `[batch, seq]` as given.
-    pub segment_ids: Vec<i32>,
-    /// Attention mask `[batch, seq]` as given (1 prefix, 3 target, 0 padding).
-    pub attention_mask: Vec<i32>,
 }
 
 impl SequenceBatch {
@@ -90,8 +86,6 @@ impl SequenceBatch {
             ones: Tensor::<2>::ones([batch, seq], device),
             conv_keep,
             segments: f2(segment_ids.iter().map(|&s| s as f32).collect()),
-            segment_ids: segment_ids.to_vec(),
-            attention_mask: attention_mask.to_vec(),
         }
     }
 }
