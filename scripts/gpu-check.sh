@@ -4,7 +4,9 @@
 #   2. `birdie bench step` for tiny / small / base Hawk, Gated SSM and Transformer, causal and bidirectional:
 #      tokens/s, the ratio to the GEMM floor measured in the same run, the device's memory pool; and the small
 #      prefix-LM Transformer at T = 2048 (the fused attention keeps no T × T tensor);
-#   3. 200 steps of `birdie train` on the `small` Hawk preset;
+#   3. mixed bf16 (`--precision bf16`): the loss and gradients of every architecture against f32, and `bench step`
+#      of small / base Hawk and Transformer in bf16 (its GEMM floor in bf16);
+#   4. 200 steps of `birdie train` on the `small` Hawk preset;
 # then one summary table (also written to $OUT_DIR/summary.md).
 #
 # Builds with `--features cuda` unless prebuilt binaries are given (a GPU machine without internet cannot fetch
@@ -51,34 +53,44 @@ else
 fi
 tail -3 "$OUT_DIR/kernels.log"
 
+# One `bench step` row: its name, its log file, then the bench's arguments.
+bench() {
+  local name="$1" log="$2"
+  shift 2
+  echo "== bench step: $name"
+  if timeout 60 "$BIRDIE_BIN" bench step --device "$DEVICE" --steps "$BENCH_STEPS" "$@" >"$log" 2>&1; then
+    row "bench step $name" "ok" "$(grep -o 'tokens/s: [0-9.]*' "$log" | cut -d' ' -f2)" \
+      "$(grep -o 'floor ratio: [0-9.]*' "$log" | cut -d' ' -f3)" "$(grep -o 'memory pool .*' "$log" | head -c 120)"
+  else
+    row "bench step $name" "FAIL" "" "" "$(why $? "$log")"
+  fi
+}
+
 for preset in tiny small base; do
   for arch in hawk gated-ssm transformer; do
     for bidi in "" "--bidirectional"; do
-      name="$preset $arch${bidi:+ bidirectional}"
-      log="$OUT_DIR/bench-$preset-$arch${bidi:+-bidi}.log"
-      echo "== bench step: $name"
-      if timeout 60 "$BIRDIE_BIN" bench step --device "$DEVICE" --preset "$preset" --arch "$arch" $bidi \
-          --batch "$BENCH_BATCH" --seq "$BENCH_SEQ" --steps "$BENCH_STEPS" >"$log" 2>&1; then
-        tok=$(grep -o 'tokens/s: [0-9.]*' "$log" | cut -d' ' -f2)
-        ratio=$(grep -o 'floor ratio: [0-9.]*' "$log" | cut -d' ' -f3)
-        mem=$(grep -o 'memory pool .*' "$log" | head -c 120)
-        row "bench step $name ($BENCH_BATCH × $BENCH_SEQ)" "ok" "$tok" "$ratio" "$mem"
-      else
-        row "bench step $name ($BENCH_BATCH × $BENCH_SEQ)" "FAIL" "" "" "$(why $? "$log")"
-      fi
+      bench "$preset $arch${bidi:+ bidirectional} ($BENCH_BATCH × $BENCH_SEQ)" \
+        "$OUT_DIR/bench-$preset-$arch${bidi:+-bidi}.log" \
+        --preset "$preset" --arch "$arch" $bidi --batch "$BENCH_BATCH" --seq "$BENCH_SEQ"
     done
   done
 done
+bench "small transformer bidirectional (4 × 2048)" "$OUT_DIR/bench-small-transformer-bidi-2048.log" \
+  --preset small --arch transformer --bidirectional --batch 4 --seq 2048
 
-echo "== bench step: small transformer bidirectional at T = 2048"
-log="$OUT_DIR/bench-small-transformer-bidi-2048.log"
-if timeout 60 "$BIRDIE_BIN" bench step --device "$DEVICE" --preset small --arch transformer --bidirectional \
-    --batch 4 --seq 2048 --steps "$BENCH_STEPS" >"$log" 2>&1; then
-  row "bench step small transformer bidirectional (4 × 2048)" "ok" "$(grep -o 'tokens/s: [0-9.]*' "$log" | cut -d' ' -f2)" \
-    "$(grep -o 'floor ratio: [0-9.]*' "$log" | cut -d' ' -f3)" "$(grep -o 'memory pool .*' "$log" | head -c 120)"
+echo "== mixed precision (bf16) on $DEVICE"
+if BIRDIE_TEST_DEVICE="$DEVICE" timeout 180 "$BIRDIE_KERNEL_TESTS" precision:: --nocapture \
+    >"$OUT_DIR/precision.log" 2>&1; then
+  row "bf16 against f32: loss and gradients, 5 models" "pass" "" "" "$(grep -c '^test .* ok$' "$OUT_DIR/precision.log") tests"
 else
-  row "bench step small transformer bidirectional (4 × 2048)" "FAIL" "" "" "$(why $? "$log")"
+  row "bf16 against f32: loss and gradients, 5 models" "FAIL" "" "" "see $OUT_DIR/precision.log"
 fi
+for preset in small base; do
+  for arch in hawk transformer; do
+    bench "$preset $arch bf16 ($BENCH_BATCH × $BENCH_SEQ)" "$OUT_DIR/bench-$preset-$arch-bf16.log" \
+      --preset "$preset" --arch "$arch" --precision bf16 --batch "$BENCH_BATCH" --seq "$BENCH_SEQ"
+  done
+done
 
 echo "== bench scan"
 if timeout 60 "$BIRDIE_BIN" bench scan --device "$DEVICE" >"$OUT_DIR/bench-scan.log" 2>&1; then

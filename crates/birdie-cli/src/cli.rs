@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use birdie_models::{DeviceChoice, DeviceError};
+use birdie_models::{DeviceChoice, DeviceError, Precision};
 use clap::{Args, Parser, Subcommand};
 
 use crate::choices::{
@@ -313,6 +313,10 @@ pub struct TrainArgs {
     // --device
     #[command(flatten)]
     pub device: DeviceArg,
+    /// f32 or bf16 (mixed: bf16 activations and matrix products over f32 master weights, f32 scan state and loss;
+    /// cpu and cuda); overrides the config's `[run] precision`. A run may resume in the other precision.
+    #[arg(long, value_name = "PRECISION")]
+    pub precision: Option<Precision>,
 }
 
 #[derive(Debug, Args)]
@@ -482,6 +486,9 @@ pub struct BenchStepArgs {
     // --device
     #[command(flatten)]
     pub device: DeviceArg,
+    /// f32 or bf16 (mixed precision, as `train --precision`); the GEMM floor is measured in the same dtype.
+    #[arg(long, value_name = "PRECISION", default_value_t = Precision::F32)]
+    pub precision: Precision,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use burn::prelude::*;
+use burn::tensor::DType;
 
 use crate::ops::linear_scan::resets_from_segments;
 
@@ -86,6 +87,19 @@ impl SequenceBatch {
             ones: Tensor::<2>::ones([batch, seq], device),
             conv_keep,
             segments: f2(segment_ids.iter().map(|&s| s as f32).collect()),
+        }
+    }
+
+    /// The batch with its masks in `dtype`, the dtype of the activations they multiply (`crate::Precision`).
+    /// The segment ids stay f32: bf16 holds integers exactly only up to 256, and the attention kernels read them
+    /// in f32.
+    pub fn cast(&self, dtype: DType) -> SequenceBatch {
+        SequenceBatch {
+            reset: self.reset.clone().cast(dtype),
+            prefix: self.prefix.clone().cast(dtype),
+            ones: self.ones.clone().cast(dtype),
+            conv_keep: self.conv_keep.iter().map(|k| k.clone().cast(dtype)).collect(),
+            ..self.clone()
         }
     }
 }

@@ -40,12 +40,13 @@
 //!
 //! [run]
 //! device = "cpu"             # cpu | cuda | cuda:N | wgpu (GPU builds: docs/gpu.md); --device overrides it
+//! precision = "f32"          # f32 | bf16 (mixed: bf16 activations, f32 masters and scan state); --precision
 //! ```
 
 use std::path::{Path, PathBuf};
 
 use birdie_core::ControllerConfig;
-use birdie_models::{DeviceChoice, ModelSpec};
+use birdie_models::{DeviceChoice, ModelSpec, Precision};
 use serde::{Deserialize, Serialize};
 
 use birdie_core::setting::{check, InvalidSetting};
@@ -155,6 +156,10 @@ pub struct RunSettings {
     /// `cpu` (default), `cuda`, `cuda:N` or `wgpu`; `--device` overrides it.
     #[serde(default)]
     pub device: DeviceChoice,
+    /// `f32` (default) or `bf16`: mixed precision, bf16 activations and matrix products over f32 master weights
+    /// (`birdie_models::Precision`); the training steps and the validation losses. `--precision` overrides it.
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 impl RunSettings {

@@ -31,8 +31,10 @@ fn step(args: BenchStepArgs) -> anyhow::Result<()> {
     let vocab = spec.vocab_size(load_tokenizer(None)?.vocab_size());
     let cfg = ModelConfig::preset(args.arch.arch(), args.preset.name(), vocab, args.bidirectional, args.seq)?;
     let (b, t) = (args.batch, args.seq);
+    args.precision.check(args.device.choice.unwrap_or_default())?;
     let plain = args.device.device()?;
     let device = plain.clone().autodiff();
+    let dtype = args.precision.dtype();
     // Two packed samples per row: a quarter prefix, the rest target.
     let mut g = birdie_models::test_values::Lcg(42);
     let mut next = |m: usize| g.below(m) as i32;
@@ -49,7 +51,7 @@ fn step(args: BenchStepArgs) -> anyhow::Result<()> {
     let gemms: Vec<(Tensor<2>, Tensor<2>)> = cfg
         .gemm_shapes()
         .into_iter()
-        .map(|(k, n)| (Tensor::<2>::ones([rows, k], &plain), Tensor::<2>::ones([k, n], &plain)))
+        .map(|(k, n)| (Tensor::<2>::ones([rows, k], (&plain, dtype)), Tensor::<2>::ones([k, n], (&plain, dtype))))
         .collect();
     let flops: f64 = cfg.gemm_shapes().iter().map(|&(k, n)| 3.0 * 2.0 * (rows * k * n) as f64).sum();
     // One timing per GEMM shape, each run right after a warm-up run of itself (hot caches: the GEMMs at their best).
@@ -70,7 +72,7 @@ fn step(args: BenchStepArgs) -> anyhow::Result<()> {
     let mut last_loss = 0.0;
     for i in 0..args.steps + 2 {
         let start = Instant::now();
-        let loss = model.loss(&batch);
+        let loss = args.precision.loss(&model, &batch);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(1e-3, model, grads);
         last_loss = loss.into_scalar::<f32>();
@@ -95,11 +97,12 @@ fn step(args: BenchStepArgs) -> anyhow::Result<()> {
     writeln!(out, "floor ratio: {:.2} (GEMM floor {:.1} ms for {:.1} GFLOP)", step / floor, floor * 1e3, flops / 1e9)?;
     writeln!(
         out,
-        "model: {} {} {}({:.2} M parameters), batch {b} × seq {t}, {} threads, final loss {last_loss:.3}",
+        "model: {} {} {}({:.2} M parameters), batch {b} × seq {t}, {}, {} threads, final loss {last_loss:.3}",
         args.arch.name(),
         args.preset.name(),
         if args.bidirectional { "bidirectional " } else { "" },
         cfg.num_params() as f64 / 1e6,
+        args.precision,
         rayon::current_num_threads()
     )?;
     let choice = args.device.choice.unwrap_or_default();

@@ -32,6 +32,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some(device) = args.device.choice {
         config.run.device = device;
     }
+    if let Some(precision) = args.precision {
+        config.run.precision = precision;
+    }
     let stop_at = args.steps.unwrap_or(config.total_steps);
     anyhow::ensure!(
         stop_at <= config.total_steps,

@@ -218,8 +218,10 @@ impl RecurrentBlock {
         let mut out =
             u.clone() * w.clone().narrow(0, 0, 1).reshape([1, 1, n]) + self.conv_bias.val().reshape([1, 1, n]);
         for k in 1..k_taps.min(t) {
-            let shifted =
-                Tensor::cat(vec![Tensor::<3>::zeros([bs, k, n], &u.device()), u.clone().narrow(1, 0, t - k)], 1);
+            let shifted = Tensor::cat(
+                vec![Tensor::<3>::zeros([bs, k, n], (&u.device(), u.dtype())), u.clone().narrow(1, 0, t - k)],
+                1,
+            );
             out = out + shifted * batch.conv_keep[k - 1].clone() * w.clone().narrow(0, k, 1).reshape([1, 1, n]);
         }
         out

@@ -14,6 +14,13 @@ pub mod min_gru;
 pub mod rg_lru;
 pub mod softmax_xent;
 
+/// The fused kernels compute in f32 whatever the caller's dtype (mixed bf16, `crate::Precision`): each op's entry
+/// widens its inputs with this, so scan states, softmax sums and gradients are f32, and casts its output back to the
+/// dtype of its main input. A no-op at f32.
+pub(crate) fn widened<const D: usize>(t: burn::prelude::Tensor<D>) -> burn::prelude::Tensor<D> {
+    t.cast(burn::tensor::DType::F32)
+}
+
 pub use attention::{masked_attention, masked_attention_reference, AttentionMask};
 pub use gated_scan::{gated_scan, gated_scan_reference};
 pub use linear_scan::{linear_scan, linear_scan_reference, ScanDirection};

@@ -22,6 +22,7 @@
 use burn::nn::{Embedding, Linear, LinearConfig, RmsNorm, RmsNormConfig, RotaryEncoding, RotaryEncodingConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{silu, softmax};
+use burn::tensor::DType;
 
 use crate::batch::SequenceBatch;
 use crate::decode::LayerState;
@@ -159,8 +160,10 @@ impl TransformerBlock {
         let hd = d / heads;
         let xn = self.norm_attn.forward(x.clone());
         let split = |y: Tensor<3>| y.reshape([b, t, heads, hd]).swap_dims(1, 2); // [B, H, T, hd]
-        let q = rope.forward(split(self.w_q.forward(xn.clone())));
-        let k = rope.forward(split(self.w_k.forward(xn.clone())));
+                                                                                 // RoPE rotates in f32 (its table is f32), then the heads return to the activations' dtype (mixed bf16).
+        let rotate = |y: Tensor<4>| rope.forward(y.cast(DType::F32)).cast(x.dtype());
+        let q = rotate(split(self.w_q.forward(xn.clone())));
+        let k = rotate(split(self.w_k.forward(xn.clone())));
         let v = split(self.w_v.forward(xn));
         let scope = scope.clone();
         let attn = masked_attention(q, k.clone(), v.clone(), scope.segments, scope.prefix, scope.mask);

@@ -17,6 +17,8 @@ pub enum TrainError {
     Objectives(#[from] ObjectivesError),
     #[error("[run] device: {0}")]
     Device(#[from] birdie_models::DeviceError),
+    #[error("[run] precision: {0}")]
+    Precision(#[from] birdie_models::PrecisionError),
     #[error("data.seq_len = {seq_len} is shorter than arm {arm}'s minimum sample of {need} tokens")]
     SeqLenTooShort { seq_len: usize, arm: String, need: usize },
     #[error("data: {0}")]

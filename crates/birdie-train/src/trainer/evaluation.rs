@@ -14,10 +14,14 @@ pub(super) fn evaluate(t: &mut Training) -> Result<EvalMetrics, TrainError> {
     let plain = t.model().valid();
     let device = t.device.clone().inner();
     let (conv_width, vocab) = (t.model_config.conv_width(), t.model_config.vocab_size());
+    let precision = t.config.run.precision;
     let losses: Vec<f64> = t
         .validation
         .iter()
-        .map(|b| Ok(f64::from(plain.loss(&sequence_batch(b, conv_width, vocab, &device)?).into_scalar::<f32>())))
+        .map(|b| {
+            let batch = sequence_batch(b, conv_width, vocab, &device)?;
+            Ok(f64::from(precision.loss(&plain, &batch).into_scalar::<f32>()))
+        })
         .collect::<Result<_, ModelError>>()?;
     let names = &t.arm_names;
     let val_loss: Vec<(String, f64)> = names.iter().cloned().zip(losses.iter().copied()).collect();

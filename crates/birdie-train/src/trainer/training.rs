@@ -77,6 +77,7 @@ impl Training {
         let validation = validation_batches(&arms, &specials, &val_docs, cfg.data.validation_rows, &pipe_cfg)?;
         let vocab = cfg.model.vocab_size(run.tokenizer.vocab_size());
         let model_config = cfg.model.resolve(vocab, cfg.data.seq_len)?;
+        cfg.run.precision.check(cfg.run.device)?;
         let device = cfg.run.device.device()?.autodiff();
         let mut model = model_config.init_seeded(&device, cfg.seed);
         let mut optimizer = birdie_run::optimizer::adamw(&cfg.optimizer);
@@ -130,7 +131,7 @@ impl Training {
             sequence_batch(&packed, self.model_config.conv_width(), self.model_config.vocab_size(), &self.device)?;
         let lr = cfg.learning_rate(step);
         let model = self.model.take().expect("the model is present between steps");
-        let loss = model.loss(&batch);
+        let loss = cfg.run.precision.loss(&model, &batch);
         let loss_value = f64::from(loss.clone().into_scalar::<f32>());
         let (model, grad_norm, applied) = if loss_value.is_finite() {
             let grads = GradientsParams::from_grads(loss.backward(), &model);

@@ -26,6 +26,7 @@ mod flex;
 #[cfg(test)]
 mod tests;
 
+use super::widened;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Backend, Dispatch, Flex};
 use burn::prelude::*;
@@ -105,15 +106,16 @@ pub fn masked_attention(
     prefix: Tensor<2>,
     mask: AttentionMask,
 ) -> Tensor<4> {
+    let dtype = q.dtype();
     let (out, _lse) = <Dispatch as AttentionBackend>::attention_forward(
-        q.into_dispatch(),
-        k.into_dispatch(),
-        v.into_dispatch(),
-        segments.into_dispatch(),
-        prefix.into_dispatch(),
+        widened(q).into_dispatch(),
+        widened(k).into_dispatch(),
+        widened(v).into_dispatch(),
+        widened(segments).into_dispatch(),
+        widened(prefix).into_dispatch(),
         mask,
     );
-    Tensor::<4>::from_dispatch(out)
+    Tensor::<4>::from_dispatch(out).cast(dtype)
 }
 
 /// The same from ordinary tensor ops (test oracle): an additive bias `[batch, 1, seq, seq]` built on the host from

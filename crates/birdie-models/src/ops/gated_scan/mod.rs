@@ -16,6 +16,7 @@ mod flex;
 #[cfg(test)]
 mod tests;
 
+use super::widened;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Backend, Dispatch, Flex};
 use burn::prelude::*;
@@ -66,14 +67,16 @@ pub fn gated_scan(
     transition_mask: Tensor<2>,
     direction: ScanDirection,
 ) -> Tensor<3> {
+    let dtype = z.dtype();
     let a = (
-        zf.into_dispatch(),
-        zi.into_dispatch(),
-        z.into_dispatch(),
-        reset.into_dispatch(),
-        transition_mask.into_dispatch(),
+        widened(zf).into_dispatch(),
+        widened(zi).into_dispatch(),
+        widened(z).into_dispatch(),
+        widened(reset).into_dispatch(),
+        widened(transition_mask).into_dispatch(),
     );
     Tensor::<3>::from_dispatch(<Dispatch as GatedScanBackend>::gated_scan_forward(a.0, a.1, a.2, a.3, a.4, direction))
+        .cast(dtype)
 }
 
 /// The same from ordinary tensor ops (test oracle).

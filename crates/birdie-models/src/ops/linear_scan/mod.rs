@@ -26,6 +26,7 @@ mod flex;
 #[cfg(test)]
 mod tests;
 
+use super::widened;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Backend, Dispatch, Flex};
 use burn::prelude::*;
@@ -75,8 +76,9 @@ pub trait ScanBackend: Backend {
 /// `a`, `b`: `[batch, seq, width]`; `reset`: `[batch, seq]` (1.0 at segment starts, else 0.0).
 /// Returns `h`: `[batch, seq, width]`.
 pub fn linear_scan(a: Tensor<3>, b: Tensor<3>, reset: Tensor<2>, direction: ScanDirection) -> Tensor<3> {
-    let (a, b, r) = (a.into_dispatch(), b.into_dispatch(), reset.into_dispatch());
-    Tensor::<3>::from_dispatch(<Dispatch as ScanBackend>::linear_scan_forward(a, b, r, direction))
+    let dtype = a.dtype();
+    let (a, b, r) = (widened(a).into_dispatch(), widened(b).into_dispatch(), widened(reset).into_dispatch());
+    Tensor::<3>::from_dispatch(<Dispatch as ScanBackend>::linear_scan_forward(a, b, r, direction)).cast(dtype)
 }
 
 /// The scan as ordinary tensor ops, one time step after another (test oracle).

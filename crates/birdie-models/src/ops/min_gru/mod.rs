@@ -18,6 +18,7 @@ mod flex;
 #[cfg(test)]
 mod tests;
 
+use super::widened;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Backend, Dispatch, Flex};
 use burn::prelude::*;
@@ -61,7 +62,9 @@ fn min_gru_output(
 
 /// The fused minGRU scan over the packed projection `z` `[batch, seq, 2·width]`; returns `h` `[batch, seq, width]`.
 pub fn min_gru(z: Tensor<3>, reset: Tensor<2>) -> Tensor<3> {
-    Tensor::<3>::from_dispatch(<Dispatch as MinGruBackend>::min_gru_forward(z.into_dispatch(), reset.into_dispatch()))
+    let dtype = z.dtype();
+    let (z, reset) = (widened(z).into_dispatch(), widened(reset).into_dispatch());
+    Tensor::<3>::from_dispatch(<Dispatch as MinGruBackend>::min_gru_forward(z, reset)).cast(dtype)
 }
 
 /// The same from ordinary tensor ops (test oracle).

@@ -26,6 +26,7 @@ mod flex;
 #[cfg(test)]
 mod tests;
 
+use super::widened;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Backend, Dispatch, Flex};
 use burn::prelude::*;
@@ -95,17 +96,19 @@ pub struct RgLruInput {
 /// The fused RG-LRU; returns `h` `[batch, seq, width]`.
 pub fn rg_lru(input: RgLruInput, direction: ScanDirection) -> Tensor<3> {
     let RgLruInput { za, zx, x, lambda, reset, transition_mask } = input;
+    let dtype = x.dtype();
     let args = (
-        za.into_dispatch(),
-        zx.into_dispatch(),
-        x.into_dispatch(),
-        lambda.into_dispatch(),
-        reset.into_dispatch(),
-        transition_mask.into_dispatch(),
+        widened(za).into_dispatch(),
+        widened(zx).into_dispatch(),
+        widened(x).into_dispatch(),
+        widened(lambda).into_dispatch(),
+        widened(reset).into_dispatch(),
+        widened(transition_mask).into_dispatch(),
     );
     Tensor::<3>::from_dispatch(<Dispatch as RgLruBackend>::rg_lru_forward(
         args.0, args.1, args.2, args.3, args.4, args.5, direction,
     ))
+    .cast(dtype)
 }
 
 /// The same computation from ordinary tensor ops (test oracle; plain square-root gradient).

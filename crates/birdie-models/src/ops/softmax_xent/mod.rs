@@ -17,6 +17,7 @@ mod tests;
 
 use std::sync::Arc;
 
+use super::widened;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Backend, Dispatch, Flex};
 use burn::prelude::*;
@@ -69,7 +70,8 @@ fn loss_and_lse(
 /// # Panics
 /// If `labels.len() != rows` or a label is outside `[0, vocab)` and not −100 (validated at the batch boundary).
 pub fn softmax_cross_entropy(logits: Tensor<2>, labels: Arc<Vec<i32>>) -> Tensor<1> {
-    let (loss, _lse) = <Dispatch as CrossEntropyBackend>::softmax_cross_entropy_forward(logits.into_dispatch(), labels);
+    let logits = widened(logits).into_dispatch();
+    let (loss, _lse) = <Dispatch as CrossEntropyBackend>::softmax_cross_entropy_forward(logits, labels);
     Tensor::<1>::from_dispatch(loss)
 }
 
