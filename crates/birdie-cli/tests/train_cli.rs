@@ -2,6 +2,8 @@
 //! line of metrics.jsonl, evaluation steps carry per-arm validation losses and the controller's mixture.
 
 mod common;
+use std::process::Output;
+
 use common::birdie_in;
 
 const RUN: &str = r#"
@@ -183,9 +185,14 @@ fn a_damaged_checkpoint_is_named_and_the_previous_one_is_used() {
     assert!(stderr.contains("no usable checkpoint") && stderr.contains("trainer.json"), "{stderr}");
 }
 
+/// `birdie train --config CFG --out OUT EXTRA…` from `dir`.
+fn train_run(dir: &std::path::Path, cfg: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> Output {
+    birdie_in(dir).args(["train", "--config"]).arg(cfg).arg("--out").arg(out).args(extra).output().unwrap()
+}
+
 /// `birdie train --config CFG --out DIR/o`.
-fn train_into_o(dir: &std::path::Path, cfg: &std::path::Path) -> std::process::Output {
-    birdie_in(dir).args(["train", "--config"]).arg(cfg).arg("--out").arg(dir.join("o")).output().unwrap()
+fn train_into_o(dir: &std::path::Path, cfg: &std::path::Path) -> Output {
+    train_run(dir, cfg, &dir.join("o"), &[])
 }
 
 #[test]
@@ -220,9 +227,7 @@ fn a_bf16_run_follows_the_f32_run_and_keeps_f32_checkpoints() {
     let cfg = dir.path().join("run.toml");
     std::fs::write(&cfg, RUN).unwrap();
     let (f32_run, bf16_run) = (dir.path().join("f32"), dir.path().join("bf16"));
-    let train = |out: &std::path::Path, extra: &[&str]| {
-        birdie_in(dir.path()).args(["train", "--config"]).arg(&cfg).arg("--out").arg(out).args(extra).output().unwrap()
-    };
+    let train = |out: &std::path::Path, extra: &[&str]| train_run(dir.path(), &cfg, out, extra);
     let out = train(&f32_run, &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = train(&bf16_run, &["--precision", "bf16", "--steps", "6"]);
@@ -340,9 +345,7 @@ fn a_run_trained_on_the_gpu_resumes_on_the_cpu() {
     let cfg = dir.path().join("run.toml");
     std::fs::write(&cfg, RUN).unwrap();
     let (cpu, gpu) = (dir.path().join("cpu"), dir.path().join("gpu"));
-    let train = |out: &std::path::Path, extra: &[&str]| {
-        birdie_in(dir.path()).args(["train", "--config"]).arg(&cfg).arg("--out").arg(out).args(extra).output().unwrap()
-    };
+    let train = |out: &std::path::Path, extra: &[&str]| train_run(dir.path(), &cfg, out, extra);
     let on_gpu = birdie_in(dir.path())
         .args(["train", "--config"])
         .arg(&cfg)
